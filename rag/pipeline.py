@@ -1,0 +1,83 @@
+"""The one entry point the CLI, the web UI, the API and the eval share: load (or build) the index, answer."""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from . import index as index_mod
+from .answer import Answer, extractive
+from .config import Settings
+from .embeddings import Embedder
+from .errors import IndexMismatchError, IndexMissingError, QuestionError
+from .retrieval import Evidence, Retriever
+from .texts import text
+
+
+class RAG:
+    """A loaded index plus the model, ready to answer questions from several threads."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, refresh: bool = True):
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings)
+        self._lock = threading.Lock()
+        self.retriever = Retriever(self._load(refresh), self.embedder, settings)
+
+    @property
+    def index(self) -> index_mod.Index:
+        return self.retriever.index
+
+    def _expected(self) -> dict:
+        return index_mod.expected_settings(self.settings, self.embedder.model_id, self.embedder.dim)
+
+    def _load(self, refresh: bool) -> index_mod.Index:
+        """The saved index; built first when missing, rebuilt when its settings or files changed."""
+        try:
+            idx = index_mod.load(self.settings.index_dir, self._expected())
+        except (IndexMissingError, IndexMismatchError) as e:
+            if not refresh:
+                raise
+            print(f"rag: {e} – building it now", file=sys.stderr)
+            self.build()
+            return index_mod.load(self.settings.index_dir, self._expected())
+        if refresh and (reason := index_mod.stale_reason(idx, self.settings.corpus_dir)):
+            print(f"rag: index is out of date ({reason}) – updating it", file=sys.stderr)
+            self.build()
+            idx = index_mod.load(self.settings.index_dir, self._expected())
+        return idx
+
+    def build(self, progress: bool = True) -> index_mod.BuildReport:
+        """Rebuild from the corpus (reusing unchanged files) and swap the new index in."""
+        with self._lock:
+            report = index_mod.build(self.settings, self.embedder, progress=progress)
+            for problem in report.problems:
+                print(f"rag: skipped {problem}", file=sys.stderr)
+            if hasattr(self, "retriever"):
+                self.retriever = Retriever(index_mod.load(self.settings.index_dir, self._expected()), self.embedder, self.settings)
+            return report
+
+    def gather(self, question: str, k: int | None = None, mode: str | None = None) -> tuple[str, list[Evidence], float, dict]:
+        """Question → (typo-corrected query, evidence best first, word coverage, timings)."""
+        question = " ".join(question.split())
+        if not question:
+            raise QuestionError(text("empty_question"))
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(text("long_question", length=len(question), limit=self.settings.max_question_chars))
+        retriever = self.retriever
+        t0 = time.perf_counter()
+        query = retriever.speller.correct(question)
+        hits = retriever.search(query, k=k, mode=mode)
+        t1 = time.perf_counter()
+        evidence = retriever.evidence(query, hits)
+        t2 = time.perf_counter()
+        timings = {"retrieval": round((t1 - t0) * 1000, 1), "evidence": round((t2 - t1) * 1000, 1)}
+        return query, evidence, retriever.coverage(query), timings
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer one question with citations, or abstain."""
+        t0 = time.perf_counter()
+        query, evidence, coverage, timings = self.gather(question, k=k, mode=mode)
+        answer = extractive(query, evidence, coverage, self.settings)
+        answer.question = question
+        answer.timings_ms = {**timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
+        return answer

@@ -1,0 +1,163 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused by reciprocal rank, then evidence sentences."""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import analysis
+from .chunking import Chunk
+from .config import Settings
+from .embeddings import Embedder
+from .index import Index
+from .spelling import Speller
+
+QUERY_CACHE = 1024
+# A sentence opening with a demonstrative ("Это наивысший показатель…", "Такой подход…") makes no sense
+# alone: it is scored and quoted together with the sentence before it.
+ANAPHOR = re.compile(r"^[\"«“„'\- ]*(это|этот|эта|эти|этого|этой|этим|такой|такая|такое|такие|данный|данная|данное|данные|именно|поэтому|при этом|там|тогда)\b", re.IGNORECASE)
+HEADING_MAX_WORDS = 15
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the two rankings it came from (0 = absent)."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int
+    bm25_rank: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence of a retrieved chunk, scored against the question; start/end index Document.text."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+    similarity: float
+    overlap: float
+    hit_rank: int
+    context: str  # the chunk it came from, for checks that look beyond one sentence
+
+
+class Retriever:
+    """Searches one loaded Index; safe to share between threads."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings):
+        self.index, self.embedder, self.settings = index, embedder, settings
+        n_docs = len(index.chunks)
+        # Document frequency per BM25 term, for weighting question words in sentence overlap.
+        csc = index.bm25.scores
+        df = np.diff(np.asarray(csc["indptr"])) if n_docs else np.zeros(0)
+        self._idf = {t: math.log(1 + n_docs / (1 + df[i])) for t, i in index.bm25.vocab_dict.items() if i < len(df)}
+        self._max_idf = math.log(1 + n_docs)
+        self.speller = Speller(index.words)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding, cached: follow-ups and retries repeat questions."""
+        with self._lock:
+            if question in self._cache:
+                self._cache.move_to_end(question)
+                return self._cache[question]
+        vec = self.embedder.embed_queries([question])[0]
+        with self._lock:
+            self._cache[question] = vec
+            if len(self._cache) > QUERY_CACHE:
+                self._cache.popitem(last=False)
+        return vec
+
+    def dense_ranking(self, question: str, n: int) -> list[int]:
+        scores, ids = self.index.dense.search(self.query_vector(question)[None, :], n)
+        return [int(i) for i in ids[0] if i >= 0]
+
+    def bm25_ranking(self, question: str, n: int) -> list[int]:
+        terms = [t for t in analysis.terms(question) if t in self.index.bm25.vocab_dict]
+        if not terms:
+            return []
+        scores = self.index.bm25.get_scores(terms)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        return [int(i) for i in top[np.argsort(-scores[top])] if scores[i] > 0]
+
+    def search(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        """Top-k chunks for a question; mode is hybrid, dense or bm25 (default from settings)."""
+        s = self.settings
+        k, mode = k or s.top_k, mode or s.retrieval_mode
+        n = min(max(s.candidates, k), len(self.index.chunks))
+        if n == 0:
+            return []
+        dense = self.dense_ranking(question, n) if mode in ("hybrid", "dense") else []
+        lexical = self.bm25_ranking(question, n) if mode in ("hybrid", "bm25") else []
+        fused: dict[int, float] = {}
+        for weight, ranking in ((s.dense_weight, dense), (s.bm25_weight, lexical)):
+            for rank, i in enumerate(ranking, 1):
+                fused[i] = fused.get(i, 0.0) + weight / (s.rrf_k + rank)
+        d_rank = {i: r for r, i in enumerate(dense, 1)}
+        b_rank = {i: r for r, i in enumerate(lexical, 1)}
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        return [Hit(self.index.chunks[i], fused[i], d_rank.get(i, 0), b_rank.get(i, 0)) for i in best]
+
+    def overlap(self, question_terms: set[str], text: str) -> float:
+        """Share of the question's words (idf-weighted) that the text contains."""
+        if not question_terms:
+            return 0.0
+        present = set(analysis.terms(text))
+        weight = lambda t: self._idf.get(t, self._max_idf)  # noqa: E731 - unseen words weigh most
+        return sum(weight(t) for t in question_terms & present) / sum(weight(t) for t in question_terms)
+
+    def coverage(self, question: str) -> float:
+        """Share of the question's words (idf-weighted) that occur anywhere in the articles."""
+        q_terms = set(analysis.terms(question))
+        if not q_terms:
+            return 1.0
+        weight = lambda t: self._idf.get(t, self._max_idf)  # noqa: E731
+        return sum(weight(t) for t in q_terms if t in self._idf) / sum(weight(t) for t in q_terms)
+
+    def _units(self, hit: Hit) -> list[tuple[int, int, bool]]:
+        """(start, end, is_heading) evidence units of a chunk: sentences, with a sentence that opens with
+        a demonstrative joined to the one before it in the same paragraph."""
+        doc = self.index.documents[hit.chunk.source]
+        paragraphs = set(doc.paragraphs)
+        units = []
+        for i, (a, b) in enumerate(hit.chunk.sentences):
+            prev = hit.chunk.sentences[i - 1] if i else None
+            if prev and ANAPHOR.match(doc.text[a:b]) and "\n" not in doc.text[prev[1] : a]:
+                a = prev[0]
+            sentence = doc.text[a:b]
+            heading = (a, b) in paragraphs and len(sentence.split()) <= HEADING_MAX_WORDS and not re.search(r"[.!?…»\"”]$", sentence)
+            units.append((a, b, heading))
+        return units
+
+    def evidence(self, question: str, hits: list[Hit], n_hits: int | None = None) -> list[Evidence]:
+        """Sentences of the top hits, best first, each scored by meaning and shared words; headings
+        score a little lower (they name a topic, they rarely state a fact)."""
+        hits = hits[: n_hits or self.settings.evidence_chunks]
+        seen, items = set(), []
+        for rank, hit in enumerate(hits):
+            doc = self.index.documents[hit.chunk.source]
+            for start, end, heading in self._units(hit):
+                if (hit.chunk.source, start, end) not in seen:
+                    seen.add((hit.chunk.source, start, end))
+                    items.append((rank, hit, start, end, heading, doc.text[start:end]))
+        if not items:
+            return []
+        q = self.query_vector(question)
+        sims = self.embedder.embed_passages([t for *_, t in items]) @ q
+        q_terms = set(analysis.terms(question))
+        s = self.settings
+        out = []
+        for (rank, hit, a, b, heading, text), sim in zip(items, sims):
+            ov = self.overlap(q_terms, text)
+            score = float(sim) + s.overlap_weight * ov - (s.heading_penalty if heading else 0.0)
+            out.append(Evidence(hit.chunk.source, a, b, text, score, float(sim), ov, rank, hit.chunk.text))
+        return sorted(out, key=lambda e: -e.score)

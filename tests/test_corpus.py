@@ -1,0 +1,117 @@
+"""Reading and cleaning articles: encodings, site furniture, repeated paragraphs, metadata, bad files."""
+from pathlib import Path
+
+import pytest
+
+from rag.cleaning import clean, normalize
+from rag.corpus import decode, load_corpus, load_document
+from rag.errors import BadFileError, CorpusError
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+ARTICLE = "Саммит ШОС пройдёт в Астане.\nЁлки, съезд, объём - \"кавычки\" и ъ.\n"  # KOI8-R has no guillemets, long dashes or №
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "koi8_r"])
+def test_encodings_decode_to_the_same_text(encoding):
+    assert decode(ARTICLE.encode(encoding), "a.txt") == ARTICLE
+
+
+def test_koi8_and_cp1251_files_load_as_the_same_document(tmp_path):
+    (tmp_path / "a.txt").write_bytes(ARTICLE.encode("koi8_r"))
+    (tmp_path / "b.txt").write_bytes(ARTICLE.encode("cp1251"))
+    docs, problems = load_corpus(tmp_path)
+    assert not problems and docs[0].text == docs[1].text and "Астане" in docs[0].text
+
+
+def test_binary_file_is_reported_and_skipped(tmp_path):
+    (tmp_path / "good.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    docs, problems = load_corpus(tmp_path)
+    assert [d.source for d in docs] == ["good.txt"]
+    assert len(problems) == 1 and "broken.txt" in problems[0] and "binary" in problems[0]
+
+
+def test_markdown_and_nested_folders_are_read(tmp_path):
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "sub" / "deeper" / "x.md").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "notes.docx").write_bytes(b"ignored")
+    docs, _ = load_corpus(tmp_path)
+    assert [d.source for d in docs] == ["sub/deeper/x.md"]
+
+
+def test_missing_or_empty_corpus_folder_says_what_to_do(tmp_path):
+    with pytest.raises(CorpusError, match="does not exist"):
+        load_corpus(tmp_path / "nope")
+    with pytest.raises(CorpusError, match="no \\*.txt or \\*.md"):
+        load_corpus(tmp_path)
+
+
+def test_menu_only_page_is_a_bad_file(tmp_path):
+    (tmp_path / "menu.txt").write_text("Лента новостей\nПогода\nКурс валют\n449.3 483\n", encoding="utf-8")
+    with pytest.raises(BadFileError, match="no article text"):
+        load_document(tmp_path / "menu.txt", tmp_path)
+
+
+def test_seed_furniture_is_removed_and_article_text_kept():
+    tengri = load_document(SEEDS / "003_83e2e03ee03bef0d.txt", SEEDS).text
+    for furniture in ["Подписывайтесь", "ПОДЕЛИТЬСЯ", "Фото:", "Подпишись", "Telegram", "Как вам дизайн",
+                      "Пройти опрос", "Читайте также", "Курс валют", "449.3", "Погода", "Реклама", "Социальные сети"]:
+        assert furniture not in tengri
+    assert "Душанбе" in tengri and "декларацию Совета коллективной безопасности" in tengri
+    elkz = load_document(SEEDS / "004_49a2aafc11fb7d54.txt", SEEDS).text
+    for furniture in ["Лента новостей", "Фото:", "Поделитесь", "Подпишитесь", "Telegram"]:
+        assert furniture not in elkz
+    assert "Связано с темой" not in load_document(SEEDS / "000_46e3a591079cfa77.txt", SEEDS).text
+
+
+def test_furniture_rules_are_general_not_copied_from_the_seeds():
+    page = "\n".join([
+        "Главная Политика Экономика Спорт",
+        "В Москве открыли новую станцию метро",
+        "Фото: РИА Новости / Иван Иванов",
+        "Станцию «Северная» открыли в понедельник, сообщил мэр города.",
+        "Читайте также: Как изменится транспорт в 2025 году",
+        "Курсы валют ЦБ на 5 марта",
+        "USD 90,12 EUR 98,40",
+        "Погода в Москве",
+        "+5 °C",
+        "Подписывайтесь на наш канал в Telegram, чтобы первыми узнавать новости!",
+        "Присоединяйтесь к нам во ВКонтакте",
+        "Нравится ли вам новый дизайн сайта?",
+        "Комментарии (12)",
+    ])
+    cleaned = clean(page)
+    assert cleaned.text == ("В Москве открыли новую станцию метро\n\n"
+                            "Станцию «Северная» открыли в понедельник, сообщил мэр города.")
+    assert cleaned.title == "В Москве открыли новую станцию метро"
+
+
+def test_repeated_paragraphs_keep_the_first():
+    elkz = load_document(SEEDS / "004_49a2aafc11fb7d54.txt", SEEDS)
+    assert elkz.text.count("Эксперт: Инициатива К. Токаева - важный шаг") == 1
+    tengri = load_document(SEEDS / "003_83e2e03ee03bef0d.txt", SEEDS)
+    assert tengri.text.count("принял участие в сессии Совета коллективной безопасности ОДКБ") == 1
+    kazinform = load_document(SEEDS / "000_46e3a591079cfa77.txt", SEEDS)
+    lead = "большинство современных вызовов и угроз носят трансграничный характер"
+    assert kazinform.text.count(lead) == 1
+    # the kept copy is the first, the one with the quote after it
+    assert kazinform.text.index(lead) < kazinform.text.index("Ожидается, что первая встреча")
+
+
+def test_title_date_and_dateline():
+    docs = {d.source[:3]: d for d in load_corpus(SEEDS)[0]}
+    assert docs["003"].title == "Токаев высказался о размещении афганских беженцев"
+    assert docs["003"].date == "16 сентября 2021 14:37"
+    assert docs["004"].date == "16.05.2024 19:19"
+    assert docs["004"].title.startswith("Эксперт: Инициатива К. Токаева")
+    assert docs["002"].dateline == "АСТАНА, 23 июн - Sputnik"
+    assert docs["001"].dateline == "БИШКЕК, 3 апр — Sputnik"
+
+
+def test_paragraph_spans_index_the_cleaned_text():
+    for doc in load_corpus(SEEDS)[0]:
+        assert "\n\n".join(doc.text[a:b] for a, b in doc.paragraphs) == doc.text
+
+
+def test_normalize_unifies_spaces_newlines_and_invisibles():
+    assert normalize("а\u00a0б\u200bв\r\nг\u2009 д\u00ad  ") == "а бв\nг д"

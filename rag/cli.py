@@ -37,9 +37,11 @@ def clean_errors(fn):
 def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
     """Build or update the index of the corpus folder."""
     from . import index as index_mod
+    from .corpus import find_files
     from .embeddings import Embedder
 
     settings = load_settings(corpus_dir=corpus, index_dir=index)
+    find_files(settings.corpus_dir)  # fail fast, before loading the model
     report = index_mod.build(settings, Embedder(settings))
     for problem in report.problems:
         typer.echo(f"rag: skipped {problem}", err=True)

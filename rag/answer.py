@@ -44,6 +44,17 @@ class Answer:
         return asdict(self)
 
 
+def tidy(quote: str) -> str:
+    """The quote as an answer: without a leading dialogue dash or an opening quote mark closed outside it."""
+    text = re.sub(r"^[-–—]\s+", "", quote)
+    if text.startswith('"') and text.count('"') % 2:
+        text = text[1:]
+    for opening, closing in (("«", "»"), ("“", "”")):
+        if text.startswith(opening) and text.count(opening) > text.count(closing):
+            text = text[1:]
+    return text.strip()
+
+
 def abstention(question: str) -> Answer:
     return Answer(question, text("abstain"), True)
 
@@ -86,4 +97,4 @@ def extractive(question: str, evidence: list[Evidence], coverage: float, setting
         if (e.source, e.start) not in seen and (not citations or confidence(question, e, coverage, settings) >= threshold(question, settings)):
             seen.add((e.source, e.start))
             citations.append(Citation(e.source, e.text, e.start, e.end, round(e.score, 4)))
-    return Answer(question, candidates[0].text, False, citations)
+    return Answer(question, tidy(candidates[0].text), False, citations)

@@ -69,3 +69,20 @@ def test_json_contract(seed_rag):
 def test_empty_or_overlong_questions_are_refused(seed_rag, bad):
     with pytest.raises(QuestionError):
         seed_rag.ask(bad)
+
+
+def test_answer_drops_a_dangling_quote_mark_while_the_citation_stays_exact(seed_rag):
+    answer = seed_rag.ask("Сколько региональных и локальных конфликтов было отмечено в мире за прошлый год?")
+    assert answer.answer.startswith("За прошлый год в мире было отмечено 183")
+    assert answer.citations[0].quote.startswith('"За прошлый год в мире было отмечено 183')
+
+
+def test_a_sentence_opening_with_a_demonstrative_is_quoted_with_its_antecedent(seed_rag):
+    answer = seed_rag.ask("За какой период показатель числа конфликтов стал наивысшим?")
+    assert "Это наивысший показатель за последние три десятилетия" in answer.answer
+    assert "183 региональных" in answer.answer  # what "Это" refers to
+
+
+def test_numbers_the_question_names_must_be_in_the_passage(seed_rag):
+    assert not seed_rag.ask("Какая программа принята на 2025-2027 годы?").abstained
+    assert seed_rag.ask("Какая программа принята на 2031-2035 годы?").abstained

@@ -1,6 +1,7 @@
 """Build, save and load the hybrid index (FAISS vectors + BM25 terms) with a manifest that guards it."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -91,6 +92,14 @@ def _sha256(path: Path) -> str:
 
 def build(settings: Settings, embedder: Embedder, progress: bool = True) -> BuildReport:
     """Index the corpus into a new build folder and swap it in; the old build serves until then."""
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    # One build at a time per index folder (say `rag index` while the server updates): the second waits.
+    with open(settings.index_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(settings, embedder, progress)
+
+
+def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildReport:
     t0 = time.perf_counter()
     report = BuildReport()
     index_dir = settings.index_dir
@@ -176,7 +185,6 @@ def _load_quietly(settings: Settings, embedder: Embedder) -> Index | None:
 
 def _write_build(index_dir: Path, manifest: dict, docs, chunks, dense, bm25, words) -> None:
     """Write into a fresh folder, then point `current` at it in one atomic rename."""
-    index_dir.mkdir(parents=True, exist_ok=True)
     build_dir = index_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     build_dir.mkdir()
     try:

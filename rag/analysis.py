@@ -53,6 +53,12 @@ def is_dictionary_word(word: str) -> bool:
         return _morph.word_is_known(word)
 
 
+def tagged(text: str, grammeme: str) -> list[str]:
+    """Words of a text whose likeliest reading has a pymorphy3 grammeme (NUMR numerals, Anum ordinals…)."""
+    with _lock:
+        return [w for w in words(text) if grammeme in _morph.parse(w)[0].tag]
+
+
 def words(text: str) -> list[str]:
     """Lowercase word tokens (ё folded to е); hyphenated names split into their parts."""
     return WORD_RE.findall(text.lower().replace("ё", "е"))

@@ -40,10 +40,10 @@ def calibrate(rag: RAG, questions: list[dict]) -> list[Cut]:
     """One threshold for Russian questions and one for questions without Cyrillic (cross-lingual)."""
     groups: dict[str, list[tuple[float, bool]]] = {"russian": [], "crosslingual": []}
     for q in questions:
-        query, evidence, coverage, _ = rag.gather(q["question"])
-        candidates = of_right_kind(query, evidence)
-        score = confidence(query, candidates[0], coverage, rag.settings) if candidates else -1.0
-        groups["russian" if CYRILLIC.search(query) else "crosslingual"].append((score, q["answerable"]))
+        g = rag.gather(q["question"])
+        candidates = of_right_kind(g.query, g.evidence)
+        score = confidence(g.query, candidates[0], g.coverage, rag.settings) if candidates else -1.0
+        groups["russian" if CYRILLIC.search(g.query) else "crosslingual"].append((score, q["answerable"]))
     cuts = []
     for name, scored in groups.items():
         if not scored:

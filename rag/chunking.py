@@ -55,6 +55,9 @@ def sentence_spans(doc: Document) -> list[tuple[int, int]]:
     spans = []
     for p_start, p_end in doc.paragraphs:
         spans += [(p_start + s.start, p_start + s.stop) for s in sentenize(doc.text[p_start:p_end])]
+    # razdel ends a sentence at the dateline ("АСТАНА, 23 июн - Sputnik."); it belongs to the lead.
+    if doc.dateline and len(spans) > 1 and doc.text[spans[0][0] : spans[0][1]].rstrip(". ") == doc.dateline:
+        spans[:2] = [(spans[0][0], spans[1][1])]
     return spans
 
 

@@ -95,6 +95,33 @@ def calibrate(
         )
 
 
+@app.command(name="eval")
+@clean_errors
+def evaluate(
+    dataset: Annotated[Path, typer.Option("--dataset", help="Labelled questions, one JSON object a line (README: Evaluation).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for predictions.jsonl, report.json, report.md and chart.png.")],
+    config: Annotated[Optional[list[str]], typer.Option("--config", help="Configuration to run, repeatable: bm25, dense, hybrid (default: all).")] = None,
+    gate: Annotated[Optional[Path], typer.Option("--gate", help="Thresholds file (TOML): exit 5 when a metric is outside them.")] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Score the pipeline on a labelled dataset, configurations side by side; with --gate, check thresholds."""
+    from .eval_gate import gate as check_gate, read_thresholds
+    from .eval_report import table, write_outputs
+    from .evaluation import DEFAULT_CONFIGS, check_configs, run_eval
+
+    configs = check_configs(config or DEFAULT_CONFIGS)
+    if gate:
+        read_thresholds(gate, configs)  # a broken thresholds file fails now, not after the run
+    run = run_eval(dataset, load_settings(corpus_dir=corpus, index_dir=index), configs)
+    paths = write_outputs(run, out)
+    typer.echo(table(run.results))
+    typer.echo(f"{len(run.questions)} questions × {len(configs)} configurations in {run.seconds:.0f} s → {paths['report.md']}")
+    if gate:
+        check_gate({r.name: r.metrics for r in run.results}, gate)
+        typer.echo(f"eval gate passed ({gate})")
+
+
 @app.command()
 @clean_errors
 def inspect(path: Annotated[Path, typer.Argument(help="An article file.")]) -> None:
@@ -108,6 +135,21 @@ def inspect(path: Annotated[Path, typer.Argument(help="An article file.")]) -> N
     typer.echo("\n-- dropped --")
     for line, reason in cleaned.dropped:
         typer.echo(f"[{reason}] {line}")
+
+
+@app.command()
+@clean_errors
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on (env RAG_HOST; 0.0.0.0 for the intranet).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="Port (env RAG_PORT).")] = None,
+    root_path: Annotated[Optional[str], typer.Option("--root-path", help="URL prefix behind a reverse proxy, e.g. /rag (env RAG_ROOT_PATH).")] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Serve the web chat, the JSON API, the widget and the source viewer (the index is loaded once)."""
+    from .api import serve as run
+
+    run(load_settings(host=host, port=port, root_path=root_path, corpus_dir=corpus, index_dir=index))
 
 
 def main() -> None:

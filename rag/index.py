@@ -24,6 +24,7 @@ from .errors import BadFileError, CorpusError, IndexCorruptError, IndexMismatchE
 
 FORMAT_VERSION = 1
 ANALYZER_VERSION = "pymorphy3+snowball-1"  # bump when analysis.terms changes: BM25 terms must be rebuilt
+CHUNKER_VERSION = "razdel-dateline-1"  # bump when cleaning or chunking changes: chunks must be rebuilt
 CURRENT = "current"  # symlink to the live build; replacing a symlink is atomic
 
 
@@ -64,6 +65,7 @@ def expected_settings(settings: Settings, embedder_id: str, dim: int) -> dict:
         "chunk_overlap_sentences": settings.chunk_overlap_sentences,
         "max_embed_tokens": settings.max_embed_tokens,
         "analyzer": ANALYZER_VERSION,
+        "chunker": CHUNKER_VERSION,
     }
 
 

@@ -4,14 +4,26 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from dataclasses import dataclass
 
 from . import index as index_mod
 from .answer import Answer, extractive
 from .config import Settings
 from .embeddings import Embedder
 from .errors import IndexMismatchError, IndexMissingError, QuestionError
-from .retrieval import Evidence, Retriever
+from .retrieval import Evidence, Hit, Retriever
 from .texts import text
+
+
+@dataclass
+class Gathered:
+    """What retrieval found for one question."""
+
+    query: str  # the question with typos corrected, as searched
+    hits: list[Hit]
+    evidence: list[Evidence]
+    coverage: float
+    timings: dict[str, float]
 
 
 class RAG:
@@ -56,8 +68,8 @@ class RAG:
                 self.retriever = Retriever(index_mod.load(self.settings.index_dir, self._expected()), self.embedder, self.settings)
             return report
 
-    def gather(self, question: str, k: int | None = None, mode: str | None = None) -> tuple[str, list[Evidence], float, dict]:
-        """Question → (typo-corrected query, evidence best first, word coverage, timings)."""
+    def gather(self, question: str, k: int | None = None, mode: str | None = None) -> Gathered:
+        """Everything the answer is decided from: the typo-corrected query, hits, evidence and word statistics."""
         question = " ".join(question.split())
         if not question:
             raise QuestionError(text("empty_question"))
@@ -71,13 +83,13 @@ class RAG:
         evidence = retriever.evidence(query, hits)
         t2 = time.perf_counter()
         timings = {"retrieval": round((t1 - t0) * 1000, 1), "evidence": round((t2 - t1) * 1000, 1)}
-        return query, evidence, retriever.coverage(query), timings
+        return Gathered(query, hits, evidence, retriever.coverage(query), timings)
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Answer:
         """Answer one question with citations, or abstain."""
         t0 = time.perf_counter()
-        query, evidence, coverage, timings = self.gather(question, k=k, mode=mode)
-        answer = extractive(query, evidence, coverage, self.settings)
+        g = self.gather(question, k=k, mode=mode)
+        answer = extractive(g.query, g.evidence, g.coverage, self.settings)
         answer.question = question
-        answer.timings_ms = {**timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
+        answer.timings_ms = {**g.timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
         return answer

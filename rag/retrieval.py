@@ -17,9 +17,13 @@ from .index import Index
 from .spelling import Speller
 
 QUERY_CACHE = 1024
-# A sentence opening with a demonstrative ("Это наивысший показатель…", "Такой подход…") makes no sense
-# alone: it is scored and quoted together with the sentence before it.
-ANAPHOR = re.compile(r"^[\"«“„'\- ]*(это|этот|эта|эти|этого|этой|этим|такой|такая|такое|такие|данный|данная|данное|данные|именно|поэтому|при этом|там|тогда)\b", re.IGNORECASE)
+# A sentence with a demonstrative among its first three words ("Это наивысший показатель…", "Да, это наша…",
+# "Потенциал этого центра…") makes no sense alone: it is scored and quoted with the sentence before it.
+ANAPHOR = re.compile(
+    r"^\W*(?:\w+\W+){0,2}?(эт(?:о|от|а|и|ого|ой|ому|им|их|ом|у)|так(?:ой|ая|ое|ие|их|ого|им|ую)|данн\w+|"
+    r"подобн\w+|указанн\w+|именно|поэтому|там|тогда)\b",
+    re.IGNORECASE,
+)
 HEADING_MAX_WORDS = 15
 
 
@@ -31,6 +35,7 @@ class Hit:
     score: float
     dense_rank: int
     bm25_rank: int
+    chunk_id: int
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class Evidence:
     similarity: float
     overlap: float
     hit_rank: int
-    context: str  # the chunk it came from, for checks that look beyond one sentence
+    document: str  # the whole cleaned article, for checks that look beyond one sentence
 
 
 class Retriever:
@@ -105,7 +110,7 @@ class Retriever:
         d_rank = {i: r for r, i in enumerate(dense, 1)}
         b_rank = {i: r for r, i in enumerate(lexical, 1)}
         best = sorted(fused, key=lambda i: -fused[i])[:k]
-        return [Hit(self.index.chunks[i], fused[i], d_rank.get(i, 0), b_rank.get(i, 0)) for i in best]
+        return [Hit(self.index.chunks[i], fused[i], d_rank.get(i, 0), b_rank.get(i, 0), i) for i in best]
 
     def overlap(self, question_terms: set[str], text: str) -> float:
         """Share of the question's words (idf-weighted) that the text contains."""
@@ -123,19 +128,30 @@ class Retriever:
         weight = lambda t: self._idf.get(t, self._max_idf)  # noqa: E731
         return sum(weight(t) for t in q_terms if t in self._idf) / sum(weight(t) for t in q_terms)
 
+    def _previous(self, hit: Hit, i: int) -> tuple[int, int] | None:
+        """The sentence before sentence i of a hit's chunk, looking into the chunk before if needed."""
+        if i:
+            return hit.chunk.sentences[i - 1]
+        before = self.index.chunks[hit.chunk_id - 1] if hit.chunk_id else None
+        if before is None or before.source != hit.chunk.source:
+            return None
+        earlier = [s for s in before.sentences if s[1] <= hit.chunk.sentences[0][0]]
+        return earlier[-1] if earlier else None
+
+    def _is_heading(self, doc, span: tuple[int, int]) -> bool:
+        text = doc.text[span[0] : span[1]]
+        return span in doc.paragraphs and len(text.split()) <= HEADING_MAX_WORDS and not re.search(r"[.!?…»\"”]$", text)
+
     def _units(self, hit: Hit) -> list[tuple[int, int, bool]]:
-        """(start, end, is_heading) evidence units of a chunk: sentences, with a sentence that opens with
-        a demonstrative joined to the one before it in the same paragraph."""
+        """(start, end, is_heading) evidence units of a chunk: sentences, with an anaphoric one joined to
+        the sentence before it (across a paragraph break too, but never to a heading)."""
         doc = self.index.documents[hit.chunk.source]
-        paragraphs = set(doc.paragraphs)
         units = []
         for i, (a, b) in enumerate(hit.chunk.sentences):
-            prev = hit.chunk.sentences[i - 1] if i else None
-            if prev and ANAPHOR.match(doc.text[a:b]) and "\n" not in doc.text[prev[1] : a]:
+            prev = self._previous(hit, i) if ANAPHOR.match(doc.text[a:b]) else None
+            if prev and not self._is_heading(doc, prev):
                 a = prev[0]
-            sentence = doc.text[a:b]
-            heading = (a, b) in paragraphs and len(sentence.split()) <= HEADING_MAX_WORDS and not re.search(r"[.!?…»\"”]$", sentence)
-            units.append((a, b, heading))
+            units.append((a, b, self._is_heading(doc, (a, b))))
         return units
 
     def evidence(self, question: str, hits: list[Hit], n_hits: int | None = None) -> list[Evidence]:
@@ -159,5 +175,5 @@ class Retriever:
         for (rank, hit, a, b, heading, text), sim in zip(items, sims):
             ov = self.overlap(q_terms, text)
             score = float(sim) + s.overlap_weight * ov - (s.heading_penalty if heading else 0.0)
-            out.append(Evidence(hit.chunk.source, a, b, text, score, float(sim), ov, rank, hit.chunk.text))
+            out.append(Evidence(hit.chunk.source, a, b, text, score, float(sim), ov, rank, self.index.documents[hit.chunk.source].text))
         return sorted(out, key=lambda e: -e.score)

@@ -39,3 +39,72 @@ def small_corpus(tmp_path) -> Path:
     for name in ("001_6b3bc755e8fe2ed9.txt", "002_1578cfc18d0bb0f0.txt"):
         shutil.copy(SEEDS / name, corpus / name)
     return corpus
+
+
+# --- Web server fixtures (tests/test_api.py, tests/test_browser.py) ---------------------------------------------
+
+MARKUP_ARTICLE = """Пингвиний фестиваль <b>bold</b> пройдет в Мурманске
+
+МУРМАНСК, 2 мар — Пингвиний фестиваль <b>bold</b> пройдет в Мурманске 5 марта <script>alert(1)</script>, сообщили организаторы.
+На фестиваль приедут <img src=x onerror="alert(2)"> сто двадцать участников из девяти городов.
+Организаторы пообещали показать <i>живых пингвинов</i> и провести лекции о жизни птиц в Арктике.
+"""
+WEB_TOKEN = "s3cret-token"
+INTRANET_ORIGIN = "http://intranet.example"
+
+
+@pytest.fixture(scope="session")
+def web_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
+    """The pipeline over the seeds plus an article full of markup (and a file that is not an article),
+    indexed for real; the seeds' index is copied first so only the new article is embedded."""
+    from rag.pipeline import RAG
+
+    corpus = tmp_path_factory.mktemp("web-corpus")
+    for path in SEEDS.glob("*.txt"):
+        shutil.copy2(path, corpus / path.name)
+    (corpus / "penguins.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
+    (corpus / "secret.cfg").write_text("password = hunter2\n", encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("web-index") / "idx"
+    shutil.copytree(seed_settings.index_dir, index_dir, symlinks=True)
+    return RAG(Settings(corpus_dir=corpus, index_dir=index_dir), embedder)
+
+
+def _serve(rag, **web_settings):
+    """Start the whole server (API, chats, widget, sources) on a free 127.0.0.1 port in a thread."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from rag.api import create_app
+
+    settings = rag.settings.model_copy(update=web_settings)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(rag, settings), log_level="warning", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture(scope="session")
+def live_server(web_rag):
+    """Base URL of a server with open access that lets INTRANET_ORIGIN embed it."""
+    server, thread, url = _serve(web_rag, allowed_origins=[INTRANET_ORIGIN])
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def guarded_server(web_rag):
+    """Base URL (prefix included) of a server behind the URL prefix /rag that requires WEB_TOKEN."""
+    server, thread, url = _serve(web_rag, allowed_origins=[INTRANET_ORIGIN], access_token=WEB_TOKEN, root_path="/rag")
+    yield url + "/rag"
+    server.should_exit = True
+    thread.join(10)

@@ -1,0 +1,73 @@
+/* Chat widget for intranet pages: one <script src=".../widget.js" defer data-…> line adds a floating button
+   that opens the chat in a panel (an iframe to the embed mode of the chat). No dependencies.
+   data-lang="ru|en", data-title, data-position="right|left", data-color, data-text-color, data-token, data-open="true". */
+(function () {
+  "use strict";
+  var TEXTS = /*TEXTS*/{};
+  var script = document.currentScript;
+  if (!script || window.ragWidget) return;
+  var opts = script.dataset;
+  var base = script.src.replace(/\/widget\.js([?#].*)?$/, "");
+  var lang = TEXTS[opts.lang] ? opts.lang : "ru";
+  var t = TEXTS[lang];
+
+  function color(value, fallback) {
+    return value && window.CSS && CSS.supports("color", value) ? value : fallback;
+  }
+
+  function el(tag, attrs, parent) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function icon(parent, path) {
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var p = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    p.setAttribute("d", path);
+    svg.appendChild(p);
+    parent.appendChild(svg);
+  }
+
+  function start() {
+    var host = el("div", { id: "rag-widget" }, document.body);
+    var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    var css = el("link", { rel: "stylesheet", href: base + "/rag-static/widget.css" }, root);
+    var box = el("div", { class: "box " + (opts.position === "left" ? "left" : "right") }, root);
+    box.style.visibility = "hidden";  // until its stylesheet is in: no flash of an unstyled button
+    css.addEventListener("load", function () { box.style.visibility = ""; });
+    box.style.setProperty("--rag-color", color(opts.color, "#2563eb"));
+    box.style.setProperty("--rag-text", color(opts.textColor, "#ffffff"));
+
+    var title = opts.title || t.title;
+    var panel = el("div", { class: "panel", role: "dialog", "aria-label": title, hidden: "" }, box);
+    var head = el("div", { class: "head" }, panel);
+    el("span", { class: "title" }, head).textContent = title;
+    var close = el("button", { class: "close", type: "button", "aria-label": t.widget_close, title: t.widget_close }, head);
+    icon(close, "M6 6l12 12M18 6L6 18");
+    var button = el("button", { class: "open", type: "button", "aria-label": t.widget_open, title: t.widget_open, "aria-expanded": "false" }, box);
+    icon(button, "M4 5h16v11H9l-5 4z");
+
+    var frame = null;
+    function toggle(open) {
+      if (open && !frame) {
+        var src = base + "/embed/" + lang + "/" + (opts.token ? "?token=" + encodeURIComponent(opts.token) : "");
+        frame = el("iframe", { src: src, title: title, allow: "clipboard-write" }, panel);
+      }
+      panel.hidden = !open;
+      box.classList.toggle("is-open", open);
+      button.setAttribute("aria-expanded", String(open));
+      (open ? frame : button).focus();
+    }
+    button.addEventListener("click", function () { toggle(panel.hidden); });
+    close.addEventListener("click", function () { toggle(false); });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !panel.hidden) toggle(false); });
+    window.ragWidget = { open: function () { toggle(true); }, close: function () { toggle(false); } };
+    if (opts.open === "true") toggle(true);
+  }
+
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+})();

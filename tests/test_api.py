@@ -1,0 +1,280 @@
+"""The JSON API, the source viewer and the intranet settings, against a running server (real pipeline, real index)."""
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from conftest import INTRANET_ORIGIN, ROOT, SEEDS, WEB_TOKEN
+
+from rag.api import create_app
+from rag.ui import languages
+
+QUESTIONS = [json.loads(line)["question"] for line in (Path(__file__).parent / "data" / "questions.jsonl").open(encoding="utf-8")]
+SHOS = "001_6b3bc755e8fe2ed9.txt"
+
+
+def ask(base, body, **kw):
+    return httpx.post(f"{base}/api/ask", json=body, timeout=120, **kw)
+
+
+def raw_get(base: str, path: str) -> tuple[int, bytes]:
+    """GET exactly this path: no client-side normalisation of `..` or percent-encoding."""
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def test_ask_returns_what_rag_ask_json_prints(live_server, web_rag):
+    r = ask(live_server, {"question": "Где прошла сессия ОДКБ?"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    got, expected = r.json(), web_rag.ask("Где прошла сессия ОДКБ?").to_dict()
+    assert set(got) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert {k: v for k, v in got.items() if k != "timings_ms"} == {k: v for k, v in expected.items() if k != "timings_ms"}
+    assert "Душанбе" in got["answer"] and got["citations"][0]["source"] == "003_83e2e03ee03bef0d.txt"
+    assert got["timings_ms"]["total"] > 0
+
+
+def test_follow_up_uses_the_history(live_server):
+    history = [{"role": "user", "content": "Где пройдет саммит ШОС?"}, {"role": "assistant", "content": "…"}]
+    got = ask(live_server, {"question": "Кто об этом заявил?", "history": history}).json()
+    assert "саммит ШОС" in got["question"] and not got["abstained"]
+    assert got["citations"][0]["source"] == SHOS and "Казахстан" in got["answer"]
+    when = ask(live_server, {"question": "А когда?", "history": history}).json()
+    assert when["question"] == "Когда пройдет саммит ШОС?"
+
+
+def test_health_reports_the_index(live_server, web_rag):
+    health = httpx.get(f"{live_server}/api/health").json()
+    assert health["status"] == "ok" and health["up_to_date"] is True
+    assert health["documents"] == 6 == len(web_rag.index.documents)
+    assert health["chunks"] == len(web_rag.index.chunks) > 100
+    assert health["model"] == web_rag.embedder.model_id
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": ""},
+        {"question": "   \n\t "},
+        {"question": "вопрос " * 200},
+        {"question": 42},
+        {"question": None},
+        {"question": ["Где?"]},
+        {},
+        {"question": "Где?", "history": "Где пройдет саммит ШОС?"},
+        {"question": "Где?", "history": [{"role": "system", "content": "x"}]},
+        {"question": "Где?", "unknown": 1},
+    ],
+    ids=["empty", "whitespace", "too-long", "number", "null", "list", "missing", "history-str", "history-role", "extra-field"],
+)
+def test_bad_input_is_a_4xx_with_a_json_error(live_server, body):
+    r = ask(live_server, body)
+    assert r.status_code == 422 and isinstance(r.json()["error"], str) and r.json()["error"]
+
+
+def test_malformed_json_is_a_4xx_with_a_json_error(live_server):
+    r = httpx.post(f"{live_server}/api/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]
+
+
+def test_question_errors_say_what_to_do(live_server):
+    assert "напишите" in ask(live_server, {"question": "  "}).json()["error"]
+    assert "сократите" in ask(live_server, {"question": "я" * 1001}).json()["error"]
+
+
+def test_openapi_page_documents_the_api_offline(live_server):
+    spec = httpx.get(f"{live_server}/openapi.json").json()
+    assert {"/api/ask", "/api/health"} <= set(spec["paths"])
+    assert "history" in json.dumps(spec["components"]["schemas"]["AskRequest"])
+    page = httpx.get(f"{live_server}/docs").text
+    assets = [a for a in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css") if a in page]
+    assert len(assets) == 2 and "cdn" not in page.lower()
+    assert all(httpx.get(live_server + a).status_code == 200 for a in assets)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sources/../pyproject.toml",
+        "/sources/../../pyproject.toml",
+        "/sources/..%2f..%2fpyproject.toml",
+        "/sources/%2e%2e/%2e%2e/pyproject.toml",
+        "/sources/%2e%2e%2f%2e%2e%2fpyproject.toml",
+        "/sources/%252e%252e%252fpyproject.toml",
+        "/sources/..%5c..%5cpyproject.toml",
+        "/sources/%2fetc%2fpasswd",
+        "/sources//etc/passwd",
+        "/sources/./003_83e2e03ee03bef0d.txt",
+        "/sources/003_83e2e03ee03bef0d.txt%00",
+        "/sources/secret.cfg",
+        "/sources/nope.txt",
+    ],
+)
+def test_source_viewer_serves_only_indexed_files(live_server, path):
+    status, body = raw_get(live_server, path)
+    assert status == 404 and b"hunter2" not in body and b"[project]" not in body and b"root:" not in body
+
+
+def test_source_viewer_highlights_the_cited_span_and_escapes_markup(live_server, web_rag):
+    doc = web_rag.index.documents["penguins.txt"]
+    start = doc.text.index("МУРМАНСК")
+    end = doc.text.index("организаторы.") + len("организаторы.")
+    r = httpx.get(f"{live_server}/sources/penguins.txt", params={"start": start, "end": end})
+    assert r.status_code == 200 and "script-src" not in r.headers["content-security-policy"]  # default-src 'self' only
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    html = r.text
+    assert "<script>alert" not in html and "<b>bold" not in html and "<img src=x" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    marked = html.split('<mark id="cited">')[1].split("</mark>")[0]
+    assert marked.startswith("МУРМАНСК, 2 мар") and marked.endswith("сообщили организаторы.")
+    # a span outside the text is shown without a highlight
+    assert "<mark" not in httpx.get(f"{live_server}/sources/penguins.txt", params={"start": 5, "end": 10**6}).text
+
+
+def test_cors_allows_only_the_configured_origins(live_server):
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    ok = httpx.options(f"{live_server}/api/ask", headers={"Origin": INTRANET_ORIGIN, **preflight})
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == INTRANET_ORIGIN
+    other = httpx.options(f"{live_server}/api/ask", headers={"Origin": "http://evil.example", **preflight})
+    assert "access-control-allow-origin" not in other.headers
+    simple = httpx.get(f"{live_server}/api/health", headers={"Origin": INTRANET_ORIGIN})
+    assert simple.headers["access-control-allow-origin"] == INTRANET_ORIGIN
+
+
+@pytest.mark.parametrize("path", ["/", "/embed/ru/", "/embed/en/", "/sources/penguins.txt", "/widget-demo"])
+def test_pages_may_be_framed_only_by_allowed_origins(live_server, path):
+    r = httpx.get(live_server + path)
+    assert r.status_code == 200
+    assert f"frame-ancestors 'self' {INTRANET_ORIGIN}" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_access_token_is_required_by_api_chat_widget_and_sources(guarded_server):
+    good = {"question": "Где прошла сессия ОДКБ?"}
+    assert ask(guarded_server, good).status_code == 401 and ask(guarded_server, good).json()["error"]
+    assert ask(guarded_server, good, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert ask(guarded_server, good, headers={"Authorization": f"Bearer {WEB_TOKEN}"}).status_code == 200
+    assert ask(guarded_server, good, headers={"X-Access-Token": WEB_TOKEN}).status_code == 200
+    for path in ("/", "/embed/ru/", "/embed/ru/config", "/sources/penguins.txt", "/widget-demo", "/gradio_api/info"):
+        assert httpx.get(guarded_server + path).status_code == 401, path
+    for path in ("/api/health", "/widget.js", "/rag-static/widget.css", "/docs", "/openapi.json"):
+        assert httpx.get(guarded_server + path).status_code == 200, path
+
+
+def test_token_in_the_url_becomes_a_cookie_for_the_pages_own_requests(guarded_server):
+    with httpx.Client() as client:
+        page = client.get(f"{guarded_server}/embed/ru/", params={"token": WEB_TOKEN})
+        assert page.status_code == 200 and "rag_token" in page.headers["set-cookie"]
+        assert "Path=/rag" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+        assert client.get(f"{guarded_server}/embed/ru/config").status_code == 200
+
+
+def test_prefix_works_whether_the_proxy_strips_it_or_not(guarded_server):
+    stripped = guarded_server.removesuffix("/rag")
+    headers = {"X-Access-Token": WEB_TOKEN}
+    for base in (guarded_server, stripped):
+        assert httpx.get(f"{base}/api/health").status_code == 200
+        config = httpx.get(f"{base}/embed/en/config", headers=headers).json()
+        assert config["root"].endswith("/rag/embed/en")  # Gradio's own URLs carry the prefix
+    demo = httpx.get(f"{guarded_server}/widget-demo", params={"token": WEB_TOKEN}).text
+    assert f'src="{guarded_server}/widget.js"' in demo and f'data-token="{WEB_TOKEN}"' in demo
+    assert "/rag/openapi.json" in httpx.get(f"{guarded_server}/docs").text
+
+
+def test_chat_handles_several_requests_at_once(web_rag):
+    settings = web_rag.settings.model_copy(update={"concurrency": 12})
+    app = create_app(web_rag, settings)
+    chats = [r.app for r in app.routes if hasattr(r, "app") and hasattr(r.app, "get_blocks")]
+    assert len(chats) == len(languages()) + 1
+    for chat in chats:
+        blocks = chat.get_blocks()
+        handlers = [fn for fn in blocks.fns.values() if fn.name in ("respond", "run_example")]
+        assert len(handlers) == 2 and all(fn.concurrency_limit == 12 for fn in handlers)
+
+
+def test_concurrent_api_requests_all_succeed(live_server):
+    questions = (QUESTIONS * 2)[:50]
+    barrier = threading.Barrier(len(questions))
+
+    def one(question):
+        barrier.wait()  # all requests leave together
+        return ask(live_server, {"question": question})
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(len(questions)) as pool:
+        responses = list(pool.map(one, questions))
+    seconds = time.perf_counter() - t0
+    assert [r.status_code for r in responses] == [200] * len(questions)
+    assert [r.json()["question"] for r in responses] == questions
+    print(f"\n{len(questions)} concurrent /api/ask requests: all 200 in {seconds:.1f} s")
+
+
+def test_api_latency_warm(live_server):
+    """Prints the warm latency (median of 20 different questions); asserts only that every answer is right-shaped."""
+    questions = QUESTIONS[:20]
+    ask(live_server, {"question": "Где прошла сессия ОДКБ?"})
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        r = ask(live_server, {"question": q})
+        times.append((time.perf_counter() - t0) * 1000)
+        assert r.status_code == 200 and r.json()["question"] == q
+    print(f"\nPOST /api/ask warm latency over {len(times)} questions: median {statistics.median(times):.0f} ms, "
+          f"min {min(times):.0f} ms, max {max(times):.0f} ms")
+
+
+@pytest.mark.parametrize("path", ["/gradio_api/file=/etc/passwd", "/gradio_api/file=pyproject.toml", "/embed/ru/gradio_api/file=/etc/passwd"])
+def test_gradio_serves_no_files_from_disk(live_server, path):
+    status, body = raw_get(live_server, path)
+    assert status in (403, 404) and b"root:" not in body and b"[project]" not in body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_app_py_and_rag_serve_take_host_port_and_prefix(seed_rag, seed_settings):
+    """`python app.py` configured by RAG_HOST/RAG_PORT/RAG_ROOT_PATH and `rag serve --host --port --root-path`."""
+    env = {**os.environ, "RAG_CORPUS_DIR": str(SEEDS), "RAG_INDEX_DIR": str(seed_settings.index_dir)}
+    by_env, by_flags = free_port(), free_port()
+    servers = {
+        f"http://127.0.0.1:{by_env}/app": subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT,
+            env={**env, "RAG_HOST": "127.0.0.1", "RAG_PORT": str(by_env), "RAG_ROOT_PATH": "/app"},
+        ),
+        f"http://127.0.0.1:{by_flags}/cli": subprocess.Popen(
+            [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(by_flags), "--root-path", "/cli"],
+            cwd=ROOT, env=env,
+        ),
+    }
+    try:
+        for base, proc in servers.items():
+            deadline = time.monotonic() + 180
+            while True:
+                assert proc.poll() is None, f"{base}: the server exited with {proc.returncode}"
+                assert time.monotonic() < deadline, f"{base}: no answer"
+                try:
+                    health = httpx.get(f"{base}/api/health", timeout=2)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.5)
+            assert health.status_code == 200 and health.json()["documents"] == 5
+            assert httpx.get(f"{base}/config").json()["root"].endswith(urlsplit(base).path)
+    finally:
+        for proc in servers.values():
+            proc.terminate()
+            proc.wait(30)

@@ -143,7 +143,10 @@ def extractive(question: str, evidence: list[Evidence], coverage: float, setting
     for e in candidates:
         if len(citations) >= settings.max_citations:
             break
-        if (e.source, e.start) not in seen and (not citations or confidence(question, e, coverage, settings) >= threshold(question, settings)):
+        further = bool(citations)  # the answer is always cited; further quotes must be strong and state facts
+        if further and (e.heading or confidence(question, e, coverage, settings) < threshold(question, settings)):
+            continue
+        if (e.source, e.start) not in seen:
             seen.add((e.source, e.start))
             citations.append(Citation(e.source, e.text, e.start, e.end, round(e.score, 4)))
     return Answer(question, tidy(candidates[0].text), False, citations)

@@ -50,6 +50,7 @@ class Evidence:
     similarity: float
     overlap: float
     hit_rank: int
+    heading: bool  # a headline or subheading: it names a topic, it rarely states a fact
     document: str  # the whole cleaned article, for checks that look beyond one sentence
 
 
@@ -175,5 +176,6 @@ class Retriever:
         for (rank, hit, a, b, heading, text), sim in zip(items, sims):
             ov = self.overlap(q_terms, text)
             score = float(sim) + s.overlap_weight * ov - (s.heading_penalty if heading else 0.0)
-            out.append(Evidence(hit.chunk.source, a, b, text, score, float(sim), ov, rank, self.index.documents[hit.chunk.source].text))
+            doc_text = self.index.documents[hit.chunk.source].text
+            out.append(Evidence(hit.chunk.source, a, b, text, score, float(sim), ov, rank, heading, doc_text))
         return sorted(out, key=lambda e: -e.score)

@@ -53,21 +53,15 @@ def check_configs(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def retrieved_files(rag: RAG, question: str) -> list[str]:
-    """The files of the chunks the pipeline retrieves for a question, best first, each once."""
-    retriever = rag.retriever
-    query = retriever.speller.correct(" ".join(question.split()))  # as RAG.gather does; the vector is cached
-    return ranked_files(hit.chunk.source for hit in retriever.search(query))
-
-
 def run_config(name: str, rag: RAG, questions: list[Question], bar: tqdm) -> ConfigResult:
     t0 = time.perf_counter()
     texts = {source: doc.text for source, doc in rag.index.documents.items()}
     predictions, scored = [], []
     for q in questions:
         bar.set_postfix_str(f"{name} {q.id}")
-        answer = rag.ask(q.question).to_dict()
-        ranked = retrieved_files(rag, q.question)
+        result, gathered = rag.ask_traced(q.question)
+        answer = result.to_dict()
+        ranked = ranked_files(hit.chunk.source for hit in gathered.hits)
         predictions.append({"id": q.id, "config": name, **answer, "retrieved": ranked})
         scored.append(score(q, answer, ranked, texts))
         bar.update()

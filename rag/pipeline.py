@@ -87,9 +87,13 @@ class RAG:
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Answer:
         """Answer one question with citations, or abstain."""
+        return self.ask_traced(question, k=k, mode=mode)[0]
+
+    def ask_traced(self, question: str, k: int | None = None, mode: str | None = None) -> tuple[Answer, Gathered]:
+        """The answer together with what it was decided from (the eval scores the retrieved hits too)."""
         t0 = time.perf_counter()
         g = self.gather(question, k=k, mode=mode)
         answer = extractive(g.query, g.evidence, g.coverage, self.settings)
         answer.question = question
         answer.timings_ms = {**g.timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
-        return answer
+        return answer, g

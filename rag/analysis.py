@@ -53,10 +53,10 @@ def is_dictionary_word(word: str) -> bool:
         return _morph.word_is_known(word)
 
 
-def tagged(text: str, grammeme: str) -> list[str]:
-    """Words of a text whose likeliest reading has a pymorphy3 grammeme (NUMR numerals, Anum ordinals…)."""
+def tagged(text: str, *grammemes: str) -> list[str]:
+    """Words of a text whose likeliest reading has one of these pymorphy3 grammemes (NUMR, Anum, Name…)."""
     with _lock:
-        return [w for w in words(text) if grammeme in _morph.parse(w)[0].tag]
+        return [w for w in words(text) if any(g in _morph.parse(w)[0].tag for g in grammemes)]
 
 
 def words(text: str) -> list[str]:

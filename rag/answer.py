@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -76,7 +77,7 @@ def names_a_person(sentence: str) -> bool:
     """A first name, surname or patronymic, or an unknown capitalised word that is not the sentence's first."""
     later = " ".join(re.findall(r"\w+", sentence)[1:])
     capitalised = re.findall(r"\b[A-ZА-ЯЁ][a-zа-яё]+", later)
-    return any(analysis.tagged(w, g) for w in capitalised for g in ("Name", "Surn", "Patr")) or any(
+    return bool(analysis.tagged(" ".join(capitalised), "Name", "Surn", "Patr")) or any(
         not analysis.is_dictionary_word(w.lower()) for w in capitalised
     )
 
@@ -84,32 +85,50 @@ def names_a_person(sentence: str) -> bool:
 WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
 
 
-def names_the_role(question: str, sentence: str) -> bool:
-    """"Кто генеральный секретарь ОДКБ?" is answered only where the whole role is named together: all its
-    words within a few words of each other (not "секретари ... ШОС" nor "премьер-министр Армении ...
-    президент Таджикистана"). Questions with a verb ("Кто поблагодарил…") are not role questions."""
-    m = WHO_IS.match(question)
-    if not m or analysis.tagged(m["phrase"], "VERB") or analysis.tagged(m["phrase"], "INFN"):
-        return True
-    role, seq = set(analysis.terms(m["phrase"])), analysis.terms(sentence)
+@dataclass(frozen=True)
+class Asked:
+    """What a question demands of its evidence, worked out once per question, not once per sentence."""
+
+    shows: list[Callable[[str], object]]  # the sentence must show each: a number, a date, a person…
+    numbers: list[str]  # must occur in the article
+    role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
+    distinctive: frozenset[str]  # terms of the question's acronyms and ordinals: must occur in the article
+
+
+def asked(question: str) -> Asked:
+    """A "how many" question needs a number in the evidence, "when" a date, "what year" a year; the
+    question's numbers, acronyms and ordinals must occur in the article ("the seventh meeting" is not
+    answered by an article about the sixth, "ОДКБ" not by one about "ШОС"). English names and acronyms
+    are not spelled as in Russian articles, so only Russian questions are held to the last two."""
+    russian = bool(CYRILLIC.search(question))
+    m = WHO_IS.match(question) if russian else None
+    # Questions with a verb ("Кто поблагодарил…") are not role questions.
+    role = frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
+    marked = ACRONYM.findall(question) + analysis.tagged(question, "Anum") if russian else []
+    return Asked(
+        shows=[shows for asks, shows in EXPECTS if asks.search(question)],
+        numbers=NUMBER.findall(question),
+        role=role,
+        distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
+    )
+
+
+def names_the_role(role: frozenset[str], sentence: str) -> bool:
+    """All the role's words within a few words of each other (not "секретари ... ШОС" nor
+    "премьер-министр Армении ... президент Таджикистана")."""
+    seq = analysis.terms(sentence)
     width = len(role) + 1
     return any(role <= set(seq[i : i + width]) for i in range(max(1, len(seq) - width + 1)))
 
 
-def answers_the_kind(question: str, e: Evidence) -> bool:
-    """A "how many" question needs a number in the evidence, "when" a date, "what year" a year; the
-    question's numbers, acronyms and ordinals must occur in the article ("the seventh meeting" is not
-    answered by an article about the sixth, "ОДКБ" not by one about "ШОС")."""
-    if any(asks.search(question) and not shows(e.text) for asks, shows in EXPECTS):
-        return False
-    if CYRILLIC.search(question) and not names_the_role(question, e.text):
-        return False
-    if not all(n in e.document for n in NUMBER.findall(question)):
-        return False
-    if not CYRILLIC.search(question):
-        return True  # English names and acronyms are not spelled as in Russian articles
-    distinctive = {t for w in ACRONYM.findall(question) + analysis.tagged(question, "Anum") for t in analysis.terms(w)}
-    return distinctive <= article_terms(e.document)
+def answers_the_kind(a: Asked, e: Evidence) -> bool:
+    """Whether a piece of evidence is of the kind the question asks for."""
+    return (
+        all(shows(e.text) for shows in a.shows)
+        and (a.role is None or names_the_role(a.role, e.text))
+        and all(n in e.document for n in a.numbers)
+        and a.distinctive <= article_terms(e.document)
+    )
 
 
 @lru_cache(maxsize=256)
@@ -131,7 +150,8 @@ def threshold(question: str, settings: Settings) -> float:
 
 def of_right_kind(question: str, evidence: list[Evidence]) -> list[Evidence]:
     """Evidence of the kind the question asks for, best first."""
-    return [e for e in evidence if answers_the_kind(question, e)]
+    a = asked(question)
+    return [e for e in evidence if answers_the_kind(a, e)]
 
 
 def extractive(question: str, evidence: list[Evidence], coverage: float, settings: Settings) -> Answer:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from dataclasses import dataclass
 
@@ -32,7 +31,6 @@ class RAG:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, refresh: bool = True):
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
-        self._lock = threading.Lock()
         self.retriever = Retriever(self._load(refresh), self.embedder, settings)
 
     @property
@@ -50,23 +48,18 @@ class RAG:
             if not refresh:
                 raise
             print(f"rag: {e} – building it now", file=sys.stderr)
-            self.build()
+            self._build()
             return index_mod.load(self.settings.index_dir, self._expected())
         if refresh and (reason := index_mod.stale_reason(idx, self.settings.corpus_dir)):
             print(f"rag: index is out of date ({reason}) – updating it", file=sys.stderr)
-            self.build()
+            self._build()
             idx = index_mod.load(self.settings.index_dir, self._expected())
         return idx
 
-    def build(self, progress: bool = True) -> index_mod.BuildReport:
-        """Rebuild from the corpus (reusing unchanged files) and swap the new index in."""
-        with self._lock:
-            report = index_mod.build(self.settings, self.embedder, progress=progress)
-            for problem in report.problems:
-                print(f"rag: skipped {problem}", file=sys.stderr)
-            if hasattr(self, "retriever"):
-                self.retriever = Retriever(index_mod.load(self.settings.index_dir, self._expected()), self.embedder, self.settings)
-            return report
+    def _build(self) -> None:
+        """Rebuild from the corpus, reusing unchanged files; the caller loads the result."""
+        for problem in index_mod.build(self.settings, self.embedder).problems:
+            print(f"rag: skipped {problem}", file=sys.stderr)
 
     def gather(self, question: str, k: int | None = None, mode: str | None = None) -> Gathered:
         """Everything the answer is decided from: the typo-corrected query, hits, evidence and word statistics."""

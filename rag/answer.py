@@ -19,6 +19,13 @@ DAY_MONTH = rf"\b\d{{1,2}} {MONTHS}|\b\d{{2}}\.\d{{2}}\.\d{{4}}"
 WHEN = (rf"{DAY_MONTH}|\b{MONTHS} \d{{4}}|\b\d{{4}} (год|г\.)|\b(вчера|сегодня|завтра|недавно|понедельник|вторник|"
         r"сред[уа]|четверг|пятниц|суббот|воскресень)")
 FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
+# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
+WHICH_ORGANISATION = re.compile(
+    r"\b(как(ой|ая|ое|ую|ие|их|ом|ого|ому)|which|what)\s+(\w+\s+)?"
+    r"(организаци|компани|парти[юия]|агентств|ведомств|издани|фонд[аеу]?\b|банк[аеу]?\b|organi[sz]ation|company|agency)",
+    re.I,
+)
+ORG_NAME = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
 # What kind of answer a question asks for, and how to see it in a sentence.
 EXPECTS = [
     (re.compile(r"\b(в каком году|какого года|what year|which year)\b", re.I), lambda t: re.search(r"\b\d{4}\b", t)),
@@ -26,6 +33,7 @@ EXPECTS = [
     (re.compile(r"\b(какого числа|what date)\b", re.I), lambda t: re.search(DAY_MONTH, t, re.I)),
     (re.compile(r"\b(когда|when)\b", re.I), lambda t: re.search(WHEN, t, re.I)),
     (re.compile(r"\b(кто|кого|кому|who|whom)\b", re.I), lambda t: names_a_person(t)),
+    (WHICH_ORGANISATION, lambda t: ORG_NAME.search(t)),
     (
         re.compile(r"\b(сколько|скока|скольких|how many|how much)\b", re.I),
         lambda t: NUMBER.search(t) or FRACTIONS.search(t) or analysis.tagged(t, "NUMR"),
@@ -93,6 +101,7 @@ class Asked:
     numbers: list[str]  # must occur in the article
     role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
     distinctive: frozenset[str]  # terms of the question's acronyms and ordinals: must occur in the article
+    russian: bool  # the answer must share a word with the question
 
 
 def asked(question: str) -> Asked:
@@ -110,6 +119,7 @@ def asked(question: str) -> Asked:
         numbers=NUMBER.findall(question),
         role=role,
         distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
+        russian=russian,
     )
 
 
@@ -122,9 +132,12 @@ def names_the_role(role: frozenset[str], sentence: str) -> bool:
 
 
 def answers_the_kind(a: Asked, e: Evidence) -> bool:
-    """Whether a piece of evidence is of the kind the question asks for."""
+    """Whether a piece of evidence is of the kind the question asks for. A sentence that shares no word
+    with a Russian question is only similar in topic: its chunk's context lifts it (sentence vectors are
+    read in context), so alone it is a near miss, e.g. the year of another event in the same article."""
     return (
-        all(shows(e.text) for shows in a.shows)
+        (e.overlap > 0 or not a.russian)
+        and all(shows(e.text) for shows in a.shows)
         and (a.role is None or names_the_role(a.role, e.text))
         and all(n in e.document for n in a.numbers)
         and a.distinctive <= article_terms(e.document)

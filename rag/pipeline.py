@@ -43,17 +43,17 @@ class RAG:
     def _load(self, refresh: bool) -> index_mod.Index:
         """The saved index; built first when missing, rebuilt when its settings or files changed."""
         try:
-            idx = index_mod.load(self.settings.index_dir, self._expected())
+            idx = index_mod.load(self.settings.index_dir, self._expected(), self.settings)
         except (IndexMissingError, IndexMismatchError) as e:
             if not refresh:
                 raise
             print(f"rag: {e} – building it now", file=sys.stderr)
             self._build()
-            return index_mod.load(self.settings.index_dir, self._expected())
+            return index_mod.load(self.settings.index_dir, self._expected(), self.settings)
         if refresh and (reason := index_mod.stale_reason(idx, self.settings.corpus_dir)):
             print(f"rag: index is out of date ({reason}) – updating it", file=sys.stderr)
             self._build()
-            idx = index_mod.load(self.settings.index_dir, self._expected())
+            idx = index_mod.load(self.settings.index_dir, self._expected(), self.settings)
         return idx
 
     def _build(self) -> None:

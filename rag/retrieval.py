@@ -61,9 +61,8 @@ class Retriever:
         self.index, self.embedder, self.settings = index, embedder, settings
         n_docs = len(index.chunks)
         # Document frequency per BM25 term, for weighting question words in sentence overlap.
-        csc = index.bm25.scores
-        df = np.diff(np.asarray(csc["indptr"])) if n_docs else np.zeros(0)
-        self._idf = {t: math.log(1 + n_docs / (1 + df[i])) for t, i in index.bm25.vocab_dict.items() if i < len(df)}
+        df = index.bm25.df()
+        self._idf = {t: math.log(1 + n_docs / (1 + df[i])) for t, i in index.bm25.vocab.items() if df[i]}
         self._max_idf = math.log(1 + n_docs)
         self.speller = Speller(index.words)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -87,10 +86,10 @@ class Retriever:
         return [int(i) for i in ids[0] if i >= 0]
 
     def bm25_ranking(self, question: str, n: int) -> list[int]:
-        terms = [t for t in analysis.terms(question) if t in self.index.bm25.vocab_dict]
+        terms = [t for t in analysis.terms(question) if t in self.index.bm25.vocab]
         if not terms:
             return []
-        scores = self.index.bm25.get_scores(terms)
+        scores = self.index.bm25.scores(terms)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         return [int(i) for i in top[np.argsort(-scores[top])] if scores[i] > 0]
@@ -129,30 +128,33 @@ class Retriever:
         weight = lambda t: self._idf.get(t, self._max_idf)  # noqa: E731
         return sum(weight(t) for t in q_terms if t in self._idf) / sum(weight(t) for t in q_terms)
 
-    def _previous(self, hit: Hit, i: int) -> tuple[int, int] | None:
-        """The sentence before sentence i of a hit's chunk, looking into the chunk before if needed."""
+    def _previous(self, hit: Hit, i: int) -> tuple[tuple[int, int], int] | None:
+        """The sentence before sentence i of a hit's chunk and its vector row, looking into the chunk before."""
+        rows = self.index.sentence_rows
         if i:
-            return hit.chunk.sentences[i - 1]
+            return hit.chunk.sentences[i - 1], int(rows[hit.chunk_id]) + i - 1
         before = self.index.chunks[hit.chunk_id - 1] if hit.chunk_id else None
         if before is None or before.source != hit.chunk.source:
             return None
-        earlier = [s for s in before.sentences if s[1] <= hit.chunk.sentences[0][0]]
-        return earlier[-1] if earlier else None
+        earlier = [j for j, s in enumerate(before.sentences) if s[1] <= hit.chunk.sentences[0][0]]
+        return (before.sentences[earlier[-1]], int(rows[hit.chunk_id - 1]) + earlier[-1]) if earlier else None
 
     def _is_heading(self, doc, span: tuple[int, int]) -> bool:
         text = doc.text[span[0] : span[1]]
         return span in doc.paragraphs and len(text.split()) <= HEADING_MAX_WORDS and not re.search(r"[.!?…»\"”]$", text)
 
-    def _units(self, hit: Hit) -> list[tuple[int, int, bool]]:
-        """(start, end, is_heading) evidence units of a chunk: sentences, with an anaphoric one joined to
-        the sentence before it (across a paragraph break too, but never to a heading)."""
+    def _units(self, hit: Hit) -> list[tuple[int, int, bool, list[int]]]:
+        """(start, end, is_heading, vector rows) evidence units of a chunk: sentences, with an anaphoric one
+        joined to the sentence before it (across a paragraph break too, but never to a heading)."""
         doc = self.index.documents[hit.chunk.source]
+        first = int(self.index.sentence_rows[hit.chunk_id])
         units = []
         for i, (a, b) in enumerate(hit.chunk.sentences):
+            rows = [first + i]
             prev = self._previous(hit, i) if ANAPHOR.match(doc.text[a:b]) else None
-            if prev and not self._is_heading(doc, prev):
-                a = prev[0]
-            units.append((a, b, self._is_heading(doc, (a, b))))
+            if prev and not self._is_heading(doc, prev[0]):
+                a, rows = prev[0][0], [prev[1], first + i]
+            units.append((a, b, self._is_heading(doc, (a, b)), rows))
         return units
 
     def evidence(self, question: str, hits: list[Hit], n_hits: int | None = None) -> list[Evidence]:
@@ -162,18 +164,20 @@ class Retriever:
         seen, items = set(), []
         for rank, hit in enumerate(hits):
             doc = self.index.documents[hit.chunk.source]
-            for start, end, heading in self._units(hit):
+            for start, end, heading, rows in self._units(hit):
                 if (hit.chunk.source, start, end) not in seen:
                     seen.add((hit.chunk.source, start, end))
-                    items.append((rank, hit, start, end, heading, doc.text[start:end]))
+                    items.append((rank, hit, start, end, heading, doc.text[start:end], rows))
         if not items:
             return []
-        q = self.query_vector(question)
-        sims = self.embedder.embed_passages([t for *_, t in items]) @ q
+        # Sentence vectors were made at build time from each chunk's encoder pass (late chunking), so a
+        # question costs one query embedding; a joined unit is the sum of its sentences' directions.
+        vectors = np.stack([self.index.sentence_vectors[rows].astype(np.float32).sum(0) for *_, rows in items])
+        sims = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) @ self.query_vector(question)
         q_terms = set(analysis.terms(question))
         s = self.settings
         out = []
-        for (rank, hit, a, b, heading, text), sim in zip(items, sims):
+        for (rank, hit, a, b, heading, text, _), sim in zip(items, sims):
             ov = self.overlap(q_terms, text)
             score = float(sim) + s.overlap_weight * ov - (s.heading_penalty if heading else 0.0)
             doc_text = self.index.documents[hit.chunk.source].text

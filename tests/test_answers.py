@@ -15,7 +15,7 @@ def folded(s: str) -> str:
     return s.lower().replace("ё", "е").replace("–", "-").replace("—", "-")
 
 
-MIN_RIGHT = 27  # of the 30 answerable questions; the misses are printed so they can be studied
+MIN_RIGHT = 28  # of the 30 answerable questions; the misses are printed so they can be studied
 
 
 def test_answers_carry_the_key_fact(seed_rag):
@@ -86,3 +86,15 @@ def test_a_sentence_opening_with_a_demonstrative_is_quoted_with_its_antecedent(s
 def test_numbers_the_question_names_must_be_in_the_passage(seed_rag):
     assert not seed_rag.ask("Какая программа принята на 2025-2027 годы?").abstained
     assert seed_rag.ask("Какая программа принята на 2031-2035 годы?").abstained
+
+
+@pytest.mark.parametrize("q", ["В какой организации работает Мирманова?", "Какую организацию представляет Ассоль Мирманова?"])
+def test_which_organisation_is_answered_by_a_sentence_that_names_one(seed_rag, q):
+    # Without the check, sentences about her interview or «организации встречи» won: they name no organisation.
+    assert "Контртеррористический комитет" in seed_rag.ask(q).answer
+
+
+def test_a_year_in_a_sentence_sharing_no_word_with_the_question_is_not_an_answer(seed_rag):
+    # Her article gives no year for the interview; «Центральная Азия – 2040» (a strategy named in a sentence
+    # that shares no word with the question) used to be the answer.
+    assert seed_rag.ask("В каком году Мирманова дала интервью El.kz?").abstained

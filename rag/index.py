@@ -287,9 +287,13 @@ def _dense(settings: Settings, dim: int, old: Index | None, rows: np.ndarray, fr
         # k-means on a sample: enough points per list for stable centroids, seconds instead of minutes.
         sample = np.random.default_rng(0).permutation(total)[: lists * settings.ann_train_per_list]
         dense.train(vectors[np.sort(sample)])
-        dense.nprobe = settings.ann_nprobe
+        dense.nprobe = probes(settings, lists)
     dense.add(vectors)
     return dense, False
+
+
+def probes(settings: Settings, lists: int) -> int:
+    return max(1, math.ceil(settings.ann_probe_share * lists))
 
 
 def _kind(dense: faiss.Index) -> str:
@@ -379,7 +383,7 @@ def load(index_dir: Path, expected: dict | None = None, settings: Settings | Non
         # Serving maps the vectors instead of reading them: pages load as searches touch them.
         dense = faiss.read_index(str(current_file), faiss.IO_FLAG_MMAP if mmap else 0)
         if (ivf := faiss.try_extract_index_ivf(dense)) and settings:
-            ivf.nprobe = settings.ann_nprobe
+            ivf.nprobe = probes(settings, ivf.nlist)
         current_file = path / "bm25"
         bm25 = BM25.load(current_file)
         current_file = path / "sentences.npy"

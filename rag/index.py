@@ -1,133 +1,32 @@
-"""Build, save and load the hybrid index (FAISS vectors + BM25 terms) with a manifest that guards it."""
+"""Build the hybrid index (FAISS vectors + BM25 terms) from the corpus folder, reusing what has not changed."""
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import math
-import os
 import shutil
+import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
 import numpy as np
+from tqdm import tqdm
 
-from . import analysis
+from . import analysis, store
 from .bm25 import BM25
-from .chunking import Chunk, chunk_document, encoding
+from .chunking import chunk_document, encoding
 from .config import Settings
-from .corpus import Document, find_files, load_document
+from .corpus import find_files, load_document
 from .embeddings import Embedder
 from .errors import BadFileError, CorpusError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from .store import CURRENT, ChunkTable, Index, sentence_rows  # noqa: F401  (the index's public names)
 
-FORMAT_VERSION = 2  # 2: own BM25 postings, late-chunking sentence vectors, compact chunks.jsonl
+FORMAT_VERSION = 3  # 3: append-only documents and sentence vectors, vectors added since the last rewrite apart
 ANALYZER_VERSION = "pymorphy3+snowball-1"  # bump when analysis.terms changes: BM25 terms must be rebuilt
 CHUNKER_VERSION = "razdel-dateline-1"  # bump when cleaning or chunking changes: chunks must be rebuilt
-CURRENT = "current"  # symlink to the live build; replacing a symlink is atomic
-
-
-class ChunkTable(Sequence):
-    """The chunks as arrays; a Chunk object is made when one is asked for (making 100k of them on every
-    start cost a second of cold start)."""
-
-    def __init__(self, sources: list[str], arrays: dict[str, np.ndarray], documents: dict[str, Document]):
-        self.sources, self.documents = sources, documents
-        self.doc, self.start, self.end, self.tokens = (arrays[k] for k in ("doc", "start", "end", "tokens"))
-        self.sentence_ptr, self.sentence_spans = arrays["sentence_ptr"], arrays["sentence_spans"]
-
-    @classmethod
-    def of(cls, chunks: list[Chunk], documents: dict[str, Document]) -> ChunkTable:
-        sources = list(dict.fromkeys(c.source for c in chunks))
-        number = {s: i for i, s in enumerate(sources)}
-        ptr = np.zeros(len(chunks) + 1, np.int64)
-        np.cumsum([len(c.sentences) for c in chunks], out=ptr[1:])
-        arrays = {
-            "doc": np.array([number[c.source] for c in chunks], np.int32),
-            "start": np.array([c.start for c in chunks], np.int64),
-            "end": np.array([c.end for c in chunks], np.int64),
-            "tokens": np.array([c.tokens for c in chunks], np.int32),
-            "sentence_ptr": ptr,
-            "sentence_spans": np.array([s for c in chunks for s in c.sentences], np.int64).reshape(-1, 2),
-        }
-        return cls(sources, arrays, documents)
-
-    def take_then(self, rows: np.ndarray, fresh: ChunkTable, documents: dict[str, Document]) -> ChunkTable:
-        """Chunks `rows` of this table followed by all of `fresh`, as one table."""
-        sources = list(dict.fromkeys([self.sources[d] for d in np.unique(self.doc[rows])] + fresh.sources))
-        number = {s: i for i, s in enumerate(sources)}
-        renumber = lambda table: np.array([number.get(s, -1) for s in table.sources], np.int32)  # noqa: E731
-        lengths = np.concatenate([np.diff(self.sentence_ptr)[rows], np.diff(fresh.sentence_ptr)])
-        ptr = np.zeros(len(lengths) + 1, np.int64)
-        np.cumsum(lengths, out=ptr[1:])
-        arrays = {
-            "doc": np.concatenate([renumber(self)[self.doc[rows]], renumber(fresh)[fresh.doc]]),
-            **{k: np.concatenate([getattr(self, k)[rows], getattr(fresh, k)]) for k in ("start", "end", "tokens")},
-            "sentence_ptr": ptr,
-            "sentence_spans": np.concatenate([self.sentence_spans[sentence_rows(self.sentence_ptr, rows)], fresh.sentence_spans]),
-        }
-        return ChunkTable(sources, arrays, documents)
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir()
-        (folder / "sources.json").write_text(json.dumps(self.sources, ensure_ascii=False), encoding="utf-8")
-        for name in ("doc", "start", "end", "tokens", "sentence_ptr", "sentence_spans"):
-            np.save(folder / f"{name}.npy", getattr(self, name))
-
-    @classmethod
-    def load(cls, folder: Path, documents: dict[str, Document]) -> ChunkTable:
-        sources = json.loads((folder / "sources.json").read_text(encoding="utf-8"))
-        arrays = {n: np.load(folder / f"{n}.npy") for n in ("doc", "start", "end", "tokens", "sentence_ptr", "sentence_spans")}
-        table = cls(sources, arrays, documents)
-        if not len(table.doc) == len(table.start) == len(table.end) == len(table.sentence_ptr) - 1 or any(
-            s not in documents for s in sources
-        ):
-            raise ValueError("chunk arrays do not match each other or the documents")
-        return table
-
-    def __len__(self) -> int:
-        return len(self.doc)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if not -len(self) <= i < len(self):
-            raise IndexError(i)
-        i = i % len(self)
-        source = self.sources[self.doc[i]]
-        start, end = int(self.start[i]), int(self.end[i])
-        spans = self.sentence_spans[self.sentence_ptr[i] : self.sentence_ptr[i + 1]]
-        return Chunk(source, start, end, self.documents[source].text[start:end],
-                     tuple((int(a), int(b)) for a, b in spans), int(self.tokens[i]))
-
-
-def sentence_rows(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The sentence rows of chunks `rows`, in order, given each chunk's first row ptr[i] (ptr[-1] = total)."""
-    lengths = ptr[rows + 1] - ptr[rows]
-    firsts = np.repeat(ptr[rows] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return firsts + np.arange(lengths.sum())
-
-
-@dataclass
-class Index:
-    """Everything retrieval needs, loaded from one build folder. Row i of every chunk part is chunk i."""
-
-    manifest: dict
-    documents: dict[str, Document]
-    chunks: ChunkTable
-    dense: faiss.Index
-    bm25: BM25
-    sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order (float16, memory-mapped)
-    words: dict[str, int]  # word form → count, for spelling correction of questions
-    path: Path
-
-    @property
-    def sentence_rows(self) -> np.ndarray:
-        """Chunk i's sentences are rows sentence_rows[i] .. sentence_rows[i + 1] - 1 of sentence_vectors."""
-        return self.chunks.sentence_ptr
 
 
 @dataclass
@@ -228,58 +127,84 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
     enc = encoding(settings.tiktoken_encoding, settings.cache_dir)
     fits = lambda text: embedder.count_tokens(text, passage=True) <= embedder.max_tokens  # noqa: E731
     fresh = [c for d in fresh_docs for c in chunk_document(d, enc, settings.chunk_tokens, settings.chunk_overlap_sentences, fits)]
-    vectors, sentence_vectors = embedder.embed_chunks(
-        [c.text for c in fresh], [[(a - c.start, b - c.start) for a, b in c.sentences] for c in fresh], progress=progress
-    )
-    terms = [analysis.terms(c.text) for c in fresh]
-
     kept_set = set(kept)
     docs = {n: d for n, d in (old.documents.items() if old else ()) if n in kept_set}
     docs.update((d.source, d) for d in fresh_docs)
-    fresh_table = ChunkTable.of(fresh, docs)
-    if old:
-        kept_docs = np.array([name in kept_set for name in old.chunks.sources])
-        rows = np.flatnonzero(kept_docs[old.chunks.doc])
-        everything_kept = len(rows) == len(old.chunks)
-        chunks = old.chunks.take_then(rows, fresh_table, docs)
-        old_sentences = old.sentence_vectors if everything_kept else old.sentence_vectors[sentence_rows(old.sentence_rows, rows)]
-    else:
-        rows, everything_kept, chunks = np.zeros(0, np.int64), False, fresh_table
-        old_sentences = np.zeros((0, embedder.dim), np.float16)
-    dense, report.incremental = _dense(settings, embedder.dim, old, rows, vectors, everything_kept)
-    bm25 = (old.bm25 if everything_kept else old.bm25.keep(rows) if old else BM25.build([])).extend(terms)
-    sentences = np.concatenate([old_sentences, sentence_vectors])
-    words = Counter(old.words) if old else Counter()
-    for name, doc in (old.documents.items() if old else ()):
-        if name not in kept_set:
-            words.subtract(analysis.words(doc.text))
-    for doc in fresh_docs:
-        words.update(analysis.words(doc.text))
-    words = +words  # drops the words whose count fell to zero
+    rows = np.flatnonzero(np.isin(old.chunks.doc, [i for i, n in enumerate(old.chunks.sources) if n in kept_set])) if old else np.zeros(0, np.int64)
+    # Nothing of the previous build dropped: its files are extended, not rewritten.
+    appending = old is not None and len(rows) == len(old.chunks)
+    chunks = old.chunks.take_then(rows, ChunkTable.of(fresh, docs), docs) if old else ChunkTable.of(fresh, docs)
 
-    manifest = {
-        **expected_settings(settings, embedder.model_id, embedder.dim),
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "corpus_dir": str(settings.corpus_dir),
-        "documents": len(docs),
-        "chunks": len(chunks),
-        "dense_index": _kind(dense),
-        "files": dict(sorted(meta.items())),
-    }
-    _write_build(settings.index_dir, manifest, list(docs.values()), chunks, dense, bm25, sentences, words)
+    build_dir = store.new_build(settings.index_dir, old if appending else None)
+    try:
+        documents_bytes = store.append_documents(build_dir, fresh_docs if appending else docs.values())
+        if old is not None and not appending:
+            for part in np.array_split(sentence_rows(old.sentence_rows, rows), max(1, len(rows) // settings.build_slice_chunks)):
+                store.append_sentences(build_dir, old.sentence_vectors[part])
+        vectors, terms = _embed(settings, embedder, fresh, build_dir, progress)
+        main, delta, report.incremental = _dense(settings, embedder.dim, old, rows, vectors, appending)
+        del vectors  # the index holds its own copy; at 100k chunks this is 150 MB less at the build's peak
+        bm25 = (old.bm25 if appending else old.bm25.keep(rows) if old else BM25.build([])).extend(terms)
+        words = Counter(old.words) if old else Counter()
+        for name, doc in (old.documents.items() if old else ()):
+            if name not in kept_set:
+                words.subtract(analysis.words(doc.text))
+        for doc in fresh_docs:
+            words.update(analysis.words(doc.text))
+        manifest = {
+            **expected_settings(settings, embedder.model_id, embedder.dim),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "corpus_dir": str(settings.corpus_dir),
+            "documents": len(docs),
+            "chunks": len(chunks),
+            "dense_index": _kind(main if main is not None else old.dense_main),
+            "rows": {"documents_bytes": documents_bytes, "sentences": int(chunks.sentence_ptr[-1])},
+            "files": dict(sorted(meta.items())),
+        }
+        store.publish(settings.index_dir, build_dir, manifest, chunks, main, delta, bm25, +words, old)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
     report.documents, report.chunks, report.embedded_chunks = len(docs), len(chunks), len(fresh)
     report.reused_documents, report.dense_index = len(kept), manifest["dense_index"]
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _dense(settings: Settings, dim: int, old: Index | None, rows: np.ndarray, fresh: np.ndarray, extend: bool):
-    """The vector index for kept + fresh chunks, and whether the old one was extended: exact search below
-    `ann_min_chunks`, an inverted-file index (IVF) above; the kind is chosen again when the size crosses."""
+def _embed(settings: Settings, embedder: Embedder, fresh, build_dir: Path, progress: bool) -> tuple[np.ndarray, list]:
+    """Chunk vectors and BM25 terms of the fresh chunks; their sentence vectors go straight to the build's file,
+    a slice at a time, so a large build holds no more than its chunk vectors (sentences are ~4× bigger)."""
+    vectors = np.zeros((len(fresh), embedder.dim), np.float32)
+    terms = []
+    with tqdm(total=len(fresh), desc="embedding", unit="chunk", disable=not progress or not fresh) as bar:
+        for i in range(0, len(fresh), settings.build_slice_chunks):
+            part = fresh[i : i + settings.build_slice_chunks]
+            vectors[i : i + len(part)], sentences = embedder.embed_chunks(
+                [c.text for c in part], [[(a - c.start, b - c.start) for a, b in c.sentences] for c in part]
+            )
+            store.append_sentences(build_dir, sentences)
+            # Interned: the same term in 100k chunks is one string, not 100k.
+            terms.extend([sys.intern(t) for t in analysis.terms(c.text)] for c in part)
+            bar.update(len(part))
+    return vectors, terms
+
+
+def _dense(settings: Settings, dim: int, old: Index | None, rows: np.ndarray, fresh: np.ndarray, appending: bool):
+    """(main index or None to keep the previous one, delta index or None, incremental): exact search below
+    `ann_min_chunks`, an inverted-file index (IVF) above; the kind is chosen again when the size crosses.
+    Appended vectors go to a small exact delta index until it outgrows `dense_delta_share` of the main one."""
     total = len(rows) + len(fresh)
-    if extend and _kind(old.dense) == _wanted_kind(settings, total, old.dense):
-        old.dense.add(fresh)
-        return old.dense, True
+    if appending and _kind(old.dense_main) == _wanted_kind(settings, total, old.dense_main):
+        added = np.vstack([_all_vectors(old.dense_delta), fresh]) if old.dense_delta is not None else fresh
+        if not len(added):
+            return None, None, True
+        if len(added) <= settings.dense_delta_share * old.dense_main.ntotal:
+            delta = faiss.IndexFlatIP(dim)
+            delta.add(added)
+            return None, delta, True
+        main = faiss.read_index(str(old.path / store.DENSE))  # into memory: it grows now
+        main.add(added)
+        return main, None, True
     vectors = fresh
     if old is not None and len(rows):
         vectors = np.vstack([_all_vectors(old.dense)[rows], fresh])
@@ -293,7 +218,7 @@ def _dense(settings: Settings, dim: int, old: Index | None, rows: np.ndarray, fr
         dense.train(vectors[np.sort(sample)])
         dense.nprobe = probes(settings, lists)
     dense.add(vectors)
-    return dense, False
+    return dense, None, False
 
 
 def probes(settings: Settings, lists: int) -> int:
@@ -315,6 +240,9 @@ def _wanted_kind(settings: Settings, total: int, current: faiss.Index) -> str:
 
 
 def _all_vectors(dense: faiss.Index) -> np.ndarray:
+    """Every vector of a loaded index, main and delta, in id order."""
+    if isinstance(dense, faiss.IndexShards):
+        return np.vstack([_all_vectors(faiss.downcast_index(dense.at(i))) for i in range(dense.count())])
     if ivf := faiss.try_extract_index_ivf(dense):
         ivf.make_direct_map()  # IVF lists are stored by cluster: map ids back to places to read vectors
     return dense.reconstruct_n(0, dense.ntotal)
@@ -323,79 +251,11 @@ def _all_vectors(dense: faiss.Index) -> np.ndarray:
 def _load_quietly(settings: Settings, embedder: Embedder) -> Index | None:
     """The previous build if it is usable with these settings, else None (a full rebuild)."""
     try:
-        return load(settings.index_dir, expected_settings(settings, embedder.model_id, embedder.dim), settings, mmap=False)
+        return load(settings.index_dir, expected_settings(settings, embedder.model_id, embedder.dim), settings)
     except (IndexMissingError, IndexCorruptError, IndexMismatchError):
         return None
 
 
-def _write_build(index_dir: Path, manifest: dict, docs, chunks, dense, bm25, sentences, words) -> None:
-    """Write into a fresh folder, then point `current` at it in one atomic rename."""
-    build_dir = index_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    build_dir.mkdir()
-    try:
-        with open(build_dir / "documents.jsonl", "w", encoding="utf-8") as f:
-            for d in docs:
-                f.write(json.dumps(vars(d), ensure_ascii=False) + "\n")
-        chunks.save(build_dir / "chunks")
-        faiss.write_index(dense, str(build_dir / "dense.faiss"))
-        bm25.save(build_dir / "bm25")
-        np.save(build_dir / "sentences.npy", sentences)
-        (build_dir / "words.json").write_text(json.dumps(words, ensure_ascii=False))
-        (build_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-        link = index_dir / f".{CURRENT}.tmp"
-        link.unlink(missing_ok=True)
-        link.symlink_to(build_dir.name)
-        previous = (index_dir / CURRENT).resolve() if (index_dir / CURRENT).exists() else None
-        link.replace(index_dir / CURRENT)
-    except BaseException:
-        shutil.rmtree(build_dir, ignore_errors=True)
-        raise
-    for stale in index_dir.glob("build-*"):
-        if stale.resolve() not in (build_dir.resolve(), previous):
-            shutil.rmtree(stale, ignore_errors=True)
-    if previous and previous != build_dir.resolve():
-        shutil.rmtree(previous, ignore_errors=True)
-
-
 def load(index_dir: Path, expected: dict | None = None, settings: Settings | None = None, mmap: bool = True) -> Index:
-    """Load the live build; refuse one built with settings other than `expected`. `mmap=False` reads the
-    vectors into memory (a build extends them)."""
-    path = index_dir / CURRENT
-    manifest_file = path / "manifest.json"
-    if not manifest_file.exists():
-        raise IndexMissingError(f"no index in {index_dir}: run `rag index` to build it")
-    try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise IndexCorruptError(f"{manifest_file} is damaged ({e}): run `rag index` to rebuild the index") from e
-    if expected:
-        for key, value in expected.items():
-            if manifest.get(key) != value:
-                raise IndexMismatchError(
-                    f"index in {index_dir} was built with {key}={manifest.get(key)!r}, not {value!r}: run `rag index`"
-                )
-    current_file = manifest_file
-    try:
-        current_file = path / "documents.jsonl"
-        documents = {}
-        for line in current_file.read_text(encoding="utf-8").splitlines():
-            d = json.loads(line)
-            documents[d["source"]] = Document(**{**d, "paragraphs": [tuple(p) for p in d["paragraphs"]]})
-        current_file = path / "chunks"
-        chunks = ChunkTable.load(current_file, documents)
-        current_file = path / "dense.faiss"
-        # Serving maps the vectors instead of reading them: pages load as searches touch them.
-        dense = faiss.read_index(str(current_file), faiss.IO_FLAG_MMAP if mmap else 0)
-        if (ivf := faiss.try_extract_index_ivf(dense)) and settings:
-            ivf.nprobe = probes(settings, ivf.nlist)
-        current_file = path / "bm25"
-        bm25 = BM25.load(current_file)
-        current_file = path / "sentences.npy"
-        sentence_vectors = np.load(current_file, mmap_mode="r")
-        current_file = path / "words.json"
-        words = json.loads(current_file.read_text(encoding="utf-8"))
-    except Exception as e:  # any damage to any part means the same thing to the user
-        raise IndexCorruptError(f"{current_file} is damaged ({type(e).__name__}): run `rag index` to rebuild") from e
-    if not (len(chunks) == dense.ntotal == bm25.n_docs == manifest["chunks"]) or chunks.sentence_ptr[-1] != len(sentence_vectors):
-        raise IndexCorruptError(f"{path} holds {dense.ntotal} vectors for {len(chunks)} chunks: run `rag index`")
-    return Index(manifest, documents, chunks, dense, bm25, sentence_vectors, words, path.resolve())
+    """Load the live build (see `store.load`), its IVF probing the share of lists the settings ask for."""
+    return store.load(index_dir, expected, (lambda lists: probes(settings, lists)) if settings else None, mmap)

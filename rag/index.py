@@ -130,7 +130,9 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
     kept_set = set(kept)
     docs = {n: d for n, d in (old.documents.items() if old else ()) if n in kept_set}
     docs.update((d.source, d) for d in fresh_docs)
-    rows = np.flatnonzero(np.isin(old.chunks.doc, [i for i, n in enumerate(old.chunks.sources) if n in kept_set])) if old else np.zeros(0, np.int64)
+    rows = np.zeros(0, np.int64)  # the previous build's chunks that stay
+    if old:
+        rows = np.flatnonzero(np.array([n in kept_set for n in old.chunks.sources])[old.chunks.doc])
     # Nothing of the previous build dropped: its files are extended, not rewritten.
     appending = old is not None and len(rows) == len(old.chunks)
     chunks = old.chunks.take_then(rows, ChunkTable.of(fresh, docs), docs) if old else ChunkTable.of(fresh, docs)

@@ -47,16 +47,24 @@ def term(word: str) -> str:
         return _stem_en.stemWord(word)
 
 
+# pymorphy3's parse is pure Python (about 0.1 ms a word), and answers look up the same question and evidence
+# words again and again: a word's reading and dictionary membership are kept once worked out.
+@lru_cache(maxsize=WORD_CACHE)
 def is_dictionary_word(word: str) -> bool:
     """True if pymorphy3's dictionary knows this lowercase word form."""
     with _lock:
         return _morph.word_is_known(word)
 
 
+@lru_cache(maxsize=WORD_CACHE)
+def _tag(word: str):
+    with _lock:
+        return _morph.parse(word)[0].tag
+
+
 def tagged(text: str, *grammemes: str) -> list[str]:
     """Words of a text whose likeliest reading has one of these pymorphy3 grammemes (NUMR, Anum, Name…)."""
-    with _lock:
-        return [w for w in words(text) if any(g in _morph.parse(w)[0].tag for g in grammemes)]
+    return [w for w in words(text) if any(g in _tag(w) for g in grammemes)]
 
 
 def words(text: str) -> list[str]:

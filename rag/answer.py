@@ -13,9 +13,6 @@ from .retrieval import Evidence
 from .texts import text
 
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-# pymorphy3's parse is pure Python (about 0.1 ms a word) and answers look up the same question and evidence
-# words again and again: a word's tags and dictionary membership are kept once worked out.
-WORD_CACHE = 100_000
 NUMBER = re.compile(r"\d+")
 ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
 MONTHS = r"(янв|фев|мар|апр|ма[йяе]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?"
@@ -40,7 +37,7 @@ EXPECTS = [
     (WHICH_ORGANISATION, lambda t: ORG_NAME.search(t)),
     (
         re.compile(r"\b(сколько|скока|скольких|how many|how much)\b", re.I),
-        lambda t: NUMBER.search(t) or FRACTIONS.search(t) or tagged(t, "NUMR"),
+        lambda t: NUMBER.search(t) or FRACTIONS.search(t) or analysis.tagged(t, "NUMR"),
     ),
 ]
 
@@ -85,27 +82,12 @@ def abstention(question: str) -> Answer:
     return Answer(question, text("abstain"), True)
 
 
-@lru_cache(maxsize=WORD_CACHE)
-def _has_grammeme(word: str, grammemes: tuple[str, ...]) -> bool:
-    return bool(analysis.tagged(word, *grammemes))
-
-
-def tagged(text: str, *grammemes: str) -> list[str]:
-    """`analysis.tagged`, each word's answer cached."""
-    return [w for w in analysis.words(text) if _has_grammeme(w, grammemes)]
-
-
-@lru_cache(maxsize=WORD_CACHE)
-def is_dictionary_word(word: str) -> bool:
-    return analysis.is_dictionary_word(word)
-
-
 def names_a_person(sentence: str) -> bool:
     """A first name, surname or patronymic, or an unknown capitalised word that is not the sentence's first."""
     later = " ".join(re.findall(r"\w+", sentence)[1:])
     capitalised = re.findall(r"\b[A-ZА-ЯЁ][a-zа-яё]+", later)
-    return bool(tagged(" ".join(capitalised), "Name", "Surn", "Patr")) or any(
-        not is_dictionary_word(w.lower()) for w in capitalised
+    return bool(analysis.tagged(" ".join(capitalised), "Name", "Surn", "Patr")) or any(
+        not analysis.is_dictionary_word(w.lower()) for w in capitalised
     )
 
 
@@ -131,8 +113,8 @@ def asked(question: str) -> Asked:
     russian = bool(CYRILLIC.search(question))
     m = WHO_IS.match(question) if russian else None
     # Questions with a verb ("Кто поблагодарил…") are not role questions.
-    role = frozenset(analysis.terms(m["phrase"])) if m and not tagged(m["phrase"], "VERB", "INFN") else None
-    marked = ACRONYM.findall(question) + tagged(question, "Anum") if russian else []
+    role = frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
+    marked = ACRONYM.findall(question) + analysis.tagged(question, "Anum") if russian else []
     return Asked(
         shows=[shows for asks, shows in EXPECTS if asks.search(question)],
         numbers=NUMBER.findall(question),

@@ -12,6 +12,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -119,13 +120,22 @@ class Index:
     manifest: dict
     documents: dict[str, Document]
     chunks: ChunkTable
-    dense: faiss.Index  # searches main + delta as one index (ids of the delta follow the main's)
     dense_main: faiss.Index
-    dense_delta: faiss.Index | None
+    dense_delta: faiss.Index | None  # exact index of the vectors added since the main one was written
     bm25: BM25
     sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order (float16, memory-mapped)
     words: dict[str, int]  # word form → count, for spelling correction of questions
     path: Path
+
+    @cached_property
+    def dense(self) -> faiss.Index:
+        """Main and delta searched as one index (the delta's ids follow the main's)."""
+        if self.dense_delta is None:
+            return self.dense_main
+        shards = faiss.IndexShards(self.dense_main.d, False, True)  # not threaded; successive ids
+        shards.add_shard(self.dense_main)
+        shards.add_shard(self.dense_delta)
+        return shards
 
     @property
     def sentence_rows(self) -> np.ndarray:
@@ -228,13 +238,10 @@ def load(index_dir: Path, expected: dict | None = None, nprobe=None, mmap: bool 
         main = faiss.read_index(str(current_file), flag)
         if (ivf := faiss.try_extract_index_ivf(main)) and nprobe:
             ivf.nprobe = nprobe(ivf.nlist)
-        delta, dense = None, main
+        delta = None
         if (path / DELTA).exists():
             current_file = path / DELTA
             delta = faiss.read_index(str(current_file))
-            dense = faiss.IndexShards(main.d, False, True)  # not threaded; delta ids continue the main's
-            dense.add_shard(main)
-            dense.add_shard(delta)
         current_file = path / "bm25"
         bm25 = BM25.load(current_file)
         current_file = path / SENTENCES
@@ -244,6 +251,7 @@ def load(index_dir: Path, expected: dict | None = None, nprobe=None, mmap: bool 
         words = json.loads(current_file.read_text(encoding="utf-8"))
     except Exception as e:  # any damage to any part means the same thing to the user
         raise IndexCorruptError(f"{current_file} is damaged ({type(e).__name__}): run `rag index` to rebuild") from e
-    if not (len(chunks) == dense.ntotal == bm25.n_docs == manifest["chunks"]) or chunks.sentence_ptr[-1] != len(sentence_vectors):
-        raise IndexCorruptError(f"{path} holds {dense.ntotal} vectors for {len(chunks)} chunks: run `rag index`")
-    return Index(manifest, documents, chunks, dense, main, delta, bm25, sentence_vectors, words, path.resolve())
+    index = Index(manifest, documents, chunks, main, delta, bm25, sentence_vectors, words, path.resolve())
+    if not (len(chunks) == index.dense.ntotal == bm25.n_docs == manifest["chunks"]) or chunks.sentence_ptr[-1] != len(sentence_vectors):
+        raise IndexCorruptError(f"{path} holds {index.dense.ntotal} vectors for {len(chunks)} chunks: run `rag index`")
+    return index

@@ -1,31 +1,38 @@
-# `make run` and `make test` set everything up on a fresh machine; they are fast when it is done.
+# `make run` and `make test` set everything up on a fresh machine (tools/setup.sh); they are fast once it is done.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+RUN_EXTRAS := convert,web
+TEST_EXTRAS := convert,web,eval,bench,test
 
-.PHONY: setup run test index bench clean
+.PHONY: run test test-fast index bench clean
 
-setup: $(STAMP)
+$(VENV)/.run-installed: pyproject.toml tools/setup.sh
+	@tools/setup.sh $(VENV) $(RUN_EXTRAS)
+	@touch $@
 
-# torch first and pinned: a plain `torch` requirement would pull gigabytes of CUDA packages.
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
-	touch $(STAMP)
+$(VENV)/.test-installed: pyproject.toml tools/setup.sh
+	@tools/setup.sh $(VENV) $(TEST_EXTRAS) --browser
+	@touch $@ $(VENV)/.run-installed
 
-run: setup
-	$(PY) app.py
+# The index is brought up to date first (fast when nothing changed), then the server starts.
+run: $(VENV)/.run-installed
+	@$(VENV)/bin/rag index
+	@$(PY) app.py
 
-test: setup
+test: $(VENV)/.test-installed
+	@test -x /usr/bin/chromium || tools/setup.sh $(VENV) $(TEST_EXTRAS) --browser
 	$(PY) -m pytest
 
-index: setup
+# Unit tests only: no model, no index, no server (< 30 s).
+test-fast: $(VENV)/.test-installed
+	$(PY) -m pytest -m unit -q
+
+index: $(VENV)/.run-installed
 	$(VENV)/bin/rag index
 
-# Our pipeline against the LangChain baseline at 1k, 10k and 100k chunks (about 55 minutes on 2 cores; README «Benchmark»).
-bench: setup
-	$(VENV)/bin/rag bench --out bench/out
+# Our pipeline against the LangChain baseline at 1k, 10k and 100k chunks (about 55 minutes on 2 cores; docs/bench.md).
+bench: $(VENV)/.test-installed
+	$(PY) -m tools.bench --out bench/out
 
 clean:
 	rm -rf index/default

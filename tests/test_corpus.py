@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.cleaning import clean, normalize
-from rag.corpus import decode, load_corpus, load_document
 from rag.errors import BadFileError, CorpusError
+from rag.ingest.cleaning import clean, normalize
+from rag.ingest.corpus import decode, load_corpus, load_document
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ARTICLE = "Саммит ШОС пройдёт в Астане.\nЁлки, съезд, объём - \"кавычки\" и ъ.\n"  # KOI8-R has no guillemets, long dashes or №

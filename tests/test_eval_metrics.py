@@ -1,8 +1,8 @@
 """Eval metric functions on small hand-made cases whose right values are worked out by hand."""
 import pytest
 
-from rag.eval_dataset import Question
-from rag.eval_metrics import (
+from rag.evals.dataset import Question
+from rag.evals.metrics import (
     gold_rank,
     keys_matched,
     normalise,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from rag.errors import EvalInputError, GateFailed
-from rag.eval_gate import gate
-from rag.eval_report import write_outputs
-from rag.evaluation import run_eval
+from rag.evals.gate import gate
+from rag.evals.report import write_outputs
+from rag.evals.run import run_eval
 
 ROOT = Path(__file__).resolve().parent.parent
 PICKED = {"e12", "e36", "e41", "u03"}  # two Russian facts, one English question, one site-furniture trap
@@ -19,7 +19,7 @@ ASK_FIELDS = {"question", "answer", "abstained", "citations", "timings_ms"}
 
 @pytest.fixture(scope="module")
 def small_dataset(tmp_path_factory) -> Path:
-    lines = [line for line in (ROOT / "eval" / "dataset.jsonl").read_text(encoding="utf-8").splitlines() if json.loads(line)["id"] in PICKED]
+    lines = [line for line in (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if json.loads(line)["id"] in PICKED]
     path = tmp_path_factory.mktemp("eval") / "small.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -3,16 +3,16 @@ import json
 import shutil
 
 import faiss
-
 import numpy as np
 import pytest
-
-from rag import analysis, index as index_mod
-from rag.config import Settings
-from rag.embeddings import Embedder
-from rag.errors import CorpusError, IndexCorruptError, IndexMismatchError
-from rag.pipeline import RAG
 from conftest import SEEDS
+
+from rag.config import Settings
+from rag.encode.embedder import Embedder
+from rag.errors import CorpusError, IndexCorruptError, IndexMismatchError
+from rag.index import analysis
+from rag.index import build as index_mod
+from rag.pipeline import RAG
 
 
 def settings_for(corpus, tmp_path, **kw) -> Settings:
@@ -20,7 +20,7 @@ def settings_for(corpus, tmp_path, **kw) -> Settings:
 
 
 def expected(settings, embedder):
-    return index_mod.expected_settings(settings, embedder.model_id, embedder.dim)
+    return index_mod.serving_stages(settings, embedder)
 
 
 def test_save_load_round_trip(small_corpus, tmp_path, embedder):
@@ -28,7 +28,7 @@ def test_save_load_round_trip(small_corpus, tmp_path, embedder):
     report = index_mod.build(s, embedder, progress=False)
     idx = index_mod.load(s.index_dir, expected(s, embedder))
     assert report.documents == 2 and report.chunks == len(idx.chunks) == idx.dense.ntotal
-    assert idx.manifest["embedder"] == embedder.model_id and idx.manifest["dim"] == 384
+    assert idx.manifest["stages"]["encode"]["model"] == embedder.model_id and idx.manifest["dim"] == 384
     assert set(idx.manifest["files"]) == {"001_6b3bc755e8fe2ed9.txt", "002_1578cfc18d0bb0f0.txt"}
     vectors = idx.dense.reconstruct_n(0, idx.dense.ntotal)
     again = embedder.embed_passages([c.text for c in idx.chunks[:5]])
@@ -45,25 +45,66 @@ def test_nothing_on_disk_is_a_pickle(small_corpus, tmp_path, embedder):
             assert not f.read_bytes().startswith(b"\x80"), f"{f} looks like a pickle"
 
 
-def test_other_settings_are_refused_then_rebuilt(small_corpus, tmp_path, embedder):
+def test_a_changed_stage_makes_the_index_stale_and_the_next_build_reruns_it(small_corpus, tmp_path, embedder):
     s = settings_for(small_corpus, tmp_path)
-    index_mod.build(s, embedder, progress=False)
+    first = index_mod.build(s, embedder, progress=False)
     changed = settings_for(small_corpus, tmp_path, chunk_tokens=90)
-    with pytest.raises(IndexMismatchError, match="chunk_tokens=160, not 90: run `rag index`"):
-        index_mod.load(s.index_dir, expected(changed, embedder))
-    rag = RAG(changed, embedder)  # the pipeline rebuilds instead of serving a stale index
-    assert rag.index.manifest["chunk_tokens"] == 90
+    # Other chunk settings do not stop the index from answering, but it says it is stale.
+    idx = index_mod.load(s.index_dir, expected(changed, embedder))
+    assert "chunking stage changed" in index_mod.stale_reason(idx, small_corpus, index_mod.stage_configs(changed, embedder))
+    # Another model or prefix does: the question would be encoded unlike the chunks.
+    other_prefix = settings_for(small_corpus, tmp_path, passage_prefix="passage:  ")
+    with pytest.raises(IndexMismatchError, match="another encode stage.*run `rag index`"):
+        index_mod.load(s.index_dir, expected(other_prefix, embedder))
+    rag = RAG(changed, embedder, build=True)
+    assert rag.index.manifest["stages"]["chunking"]["chunk_tokens"] == 90
+    assert rag.stale_reason() is None and len(rag.index.chunks) > first.chunks
+
+
+def test_a_boilerplate_rule_edit_is_applied_by_the_next_build(small_corpus, tmp_path, embedder, monkeypatch):
+    """"Extend for your sites" must work: a new rule drops its line on the next `rag index`, and only the chunks
+    that changed are embedded again."""
+    from rag.ingest import cleaning
+
+    s = settings_for(small_corpus, tmp_path)
+    first = index_mod.build(s, embedder, progress=False)
+    heading = "Саммит ШОС в Астане и его важность в сегодняшней ситуации"
+    before = index_mod.load(s.index_dir)
+    assert heading in before.documents["001_6b3bc755e8fe2ed9.txt"].text
+    rules = tmp_path / "boilerplate.toml"
+    text = cleaning.RULES_FILE.read_text(encoding="utf-8")
+    rules.write_text(text.replace("label_lines = [\n", "label_lines = [\n  'саммит шос в астане и его важность.*',\n", 1), encoding="utf-8")
+    monkeypatch.setattr(cleaning, "RULES_FILE", rules)
+    cleaning._rules.cache_clear()
+    try:
+        report = index_mod.build(s, embedder, progress=False)
+    finally:
+        cleaning._rules.cache_clear()
+    idx = index_mod.load(s.index_dir)
+    assert heading not in idx.documents["001_6b3bc755e8fe2ed9.txt"].text
+    assert idx.manifest["stages"]["ingest"] != before.manifest["stages"]["ingest"] and report.documents == first.documents
+    # The other article's chunks and the untouched chunks of this one keep their vectors.
+    assert 0 < report.embedded_chunks < report.chunks // 2
+    fresh = index_mod.build(settings_for(small_corpus, tmp_path / "fresh"), embedder, progress=False)
+    assert fresh.chunks == report.chunks
+    again = index_mod.load(tmp_path / "fresh" / "index")
+    assert np.allclose(_vectors(idx), _vectors(again), atol=1e-5)
+    assert np.allclose(idx.sentence_vectors.astype(np.float32), again.sentence_vectors.astype(np.float32), atol=2e-3)
+
+
+def _vectors(idx):
+    return idx.dense.reconstruct_n(0, idx.dense.ntotal)
 
 
 def test_new_changed_and_removed_files_make_the_index_stale(small_corpus, tmp_path, embedder):
     s = settings_for(small_corpus, tmp_path)
-    rag = RAG(s, embedder)
+    rag = RAG(s, embedder, build=True)
     assert index_mod.stale_reason(rag.index, small_corpus) is None
     (small_corpus / "002_1578cfc18d0bb0f0.txt").touch()  # same bytes, new mtime: not stale
     assert index_mod.stale_reason(rag.index, small_corpus) is None
     (small_corpus / "new.txt").write_text("Новость: в Актау открыли морской порт «Курык-2».", encoding="utf-8")
     assert "new file new.txt" == index_mod.stale_reason(rag.index, small_corpus)
-    rag = RAG(s, embedder)
+    rag = RAG(s, embedder, build=True)
     assert "new.txt" in rag.index.documents
     assert rag.ask("Что открыли в Актау?").citations[0].source == "new.txt"
     (small_corpus / "new.txt").write_text("Новость: порт закрыли.", encoding="utf-8")
@@ -88,7 +129,7 @@ def test_adding_one_file_extends_the_index_and_removing_one_matches_a_fresh_buil
     (small_corpus / "new.txt").write_text("В Караганде построят новый стадион на 30 тысяч мест.", encoding="utf-8")
     report = index_mod.build(s, embedder, progress=False)
     assert report.incremental and report.reused_documents == 2 and report.embedded_chunks == 1
-    rag = RAG(s, embedder)
+    rag = RAG(s, embedder, build=True)
     assert rag.index.chunks[-1].source == "new.txt" and rag.index.bm25.n_docs == len(rag.index.chunks)
     assert rag.ask("Где построят стадион на 30 тысяч мест?").citations[0].source == "new.txt"
 
@@ -179,7 +220,7 @@ def test_added_articles_are_appended_and_search_like_a_fresh_build(small_corpus,
     for key in a:
         assert np.allclose(a[key][0], b[key][0], atol=1e-5) and np.allclose(a[key][1], b[key][1], atol=2e-3)
     assert appended.documents == fresh.documents and appended.words == fresh.words
-    rag = RAG(s, embedder)
+    rag = RAG(s, embedder, build=True)
     assert rag.ask("Где запустили трамвайную линию?").citations[0].source == "c.txt"
 
 
@@ -245,5 +286,7 @@ def test_manifest_records_file_hashes(small_corpus, tmp_path, embedder):
 
     for name, meta in manifest["files"].items():
         assert meta["sha256"] == hashlib.sha256((small_corpus / name).read_bytes()).hexdigest()
-    assert manifest["format_version"] == index_mod.FORMAT_VERSION
-    assert {"tiktoken_encoding", "chunk_tokens", "chunk_overlap_sentences", "analyzer"} <= set(manifest)
+    assert manifest["stages"]["store"]["version"] == index_mod.FORMAT_VERSION
+    assert set(manifest["stages"]) == {"store", "ingest", "chunking", "encode", "analysis"}
+    assert manifest["stages"]["chunking"]["chunk_tokens"] == s.chunk_tokens
+    assert len(manifest["stages"]["ingest"]["cleaning"]["rules"]) == 16  # the rule file's hash

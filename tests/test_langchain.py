@@ -1,7 +1,7 @@
 """The retriever works inside a LangChain chain."""
 from langchain_core.runnables import RunnableLambda
 
-from rag.lc_retriever import HybridRetriever
+from rag.serve.langchain import HybridRetriever
 
 
 def test_retriever_plugs_into_a_chain(seed_rag):

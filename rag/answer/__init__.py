@@ -1,0 +1,1 @@
+"""Stage 5, evidence → an answer with citations or an abstention (extract)."""

@@ -1,0 +1,93 @@
+"""Text → BM25 terms for Russian (and English): lemmatise with pymorphy3, then stem with Snowball."""
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+import pymorphy3
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_RUSSIAN
+
+# Bump when terms() changes: BM25 terms are worked out again (no re-embedding).
+VERSION = "pymorphy3+snowball-1"
+
+
+def config() -> dict:
+    """What the BM25 terms depend on: this code's version and the dictionary and stemmer releases."""
+    return {"version": VERSION, "pymorphy3_dicts": _version("pymorphy3-dicts-ru"), "pystemmer": _version("PyStemmer"),
+            "bm25s_stopwords": _version("bm25s")}
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+CYRILLIC = re.compile(r"[а-яё]")
+# Latin letters that look Cyrillic: sites mix them into Russian words ("cоветов" with a Latin c).
+HOMOGLYPHS = str.maketrans("aceopxyk", "асеорхук")
+# Surnames in -ов/-ев/-ин inflect like adjectives and are missing from the dictionary (or, like
+# "токаев", clash with a rare word): cutting the case ending first makes every form agree.
+SURNAME = re.compile(r"^(\w{2,}(?:ов|ев|ин|ын))(?:а|у|ым|ом|ой|ою|е|ы|ых|ыми)?$")
+# Question words carry no topic: a question should not need them in the articles.
+QUESTION_WORDS = frozenset(
+    "сколько скока скольких кто кого кому кем что чо чего чем чему где когда куда откуда почему зачем "
+    "какой какая какое какие каком какого какую каких каким какими как ли это этот эта эти "
+    "который которая которое которые котором которого которой которых называется зовут".split()
+)
+STOPWORDS = frozenset(STOPWORDS_RUSSIAN) | frozenset(STOPWORDS_EN) | QUESTION_WORDS
+WORD_CACHE = 500_000
+
+_morph = pymorphy3.MorphAnalyzer()
+_stem_ru = Stemmer.Stemmer("russian")
+_stem_en = Stemmer.Stemmer("english")
+_lock = threading.Lock()  # pymorphy3 and PyStemmer objects are not documented as thread-safe
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def term(word: str) -> str:
+    """One lowercase word → its index term, the same for every inflected form."""
+    if CYRILLIC.search(word):
+        word = word.translate(HOMOGLYPHS)
+        with _lock:
+            if m := SURNAME.match(word):
+                return _stem_ru.stemWord(m.group(1))
+            # Snowball alone splits "саммит" from "саммита": lemmatise first, then stem.
+            return _stem_ru.stemWord(_morph.parse(word)[0].normal_form.replace("ё", "е"))
+    if word.isdigit():
+        return word
+    with _lock:
+        return _stem_en.stemWord(word)
+
+
+# pymorphy3's parse is pure Python (about 0.1 ms a word), and answers look up the same question and evidence
+# words again and again: a word's reading and dictionary membership are kept once worked out.
+@lru_cache(maxsize=WORD_CACHE)
+def is_dictionary_word(word: str) -> bool:
+    """True if pymorphy3's dictionary knows this lowercase word form."""
+    with _lock:
+        return _morph.word_is_known(word)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _tag(word: str):
+    with _lock:
+        return _morph.parse(word)[0].tag
+
+
+def tagged(text: str, *grammemes: str) -> list[str]:
+    """Words of a text whose likeliest reading has one of these pymorphy3 grammemes (NUMR, Anum, Name…)."""
+    return [w for w in words(text) if any(g in _tag(w) for g in grammemes)]
+
+
+def words(text: str) -> list[str]:
+    """Lowercase word tokens (ё folded to е); hyphenated names split into their parts."""
+    return WORD_RE.findall(text.lower().replace("ё", "е"))
+
+
+def terms(text: str) -> list[str]:
+    """Index terms of a text, stopwords removed."""
+    return [term(w) for w in words(text) if w not in STOPWORDS]

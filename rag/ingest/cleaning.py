@@ -1,0 +1,133 @@
+"""Turn a raw news page into clean article text: no site furniture, no repeated paragraphs, plus metadata."""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+
+from rag.config import DATA_DIR, file_hash
+
+RULES_FILE = DATA_DIR / "boilerplate.toml"
+# Bump when the cleaning code changes what it keeps; a rule edit in RULES_FILE needs no bump (its hash is in config()).
+VERSION = 1
+
+
+def config() -> dict:
+    """What the cleaned text depends on: recorded in the index, a change re-cleans every file."""
+    return {"version": VERSION, "rules": file_hash(RULES_FILE)}
+
+MONTHS = "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+DATE_RE = re.compile(
+    rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}(?: г(?:ода|\.)?)?(?:,? (?:в )?\d{{1,2}}:\d{{2}})?"
+    r"|\b\d{2}\.\d{2}\.\d{4}(?:,? \d{1,2}:\d{2})?|\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2})?",
+    re.IGNORECASE,
+)
+# "АСТАНА, 23 июн - Sputnik." / "МОСКВА, 5 марта. /ТАСС/." – agency datelines open the first paragraph.
+DATELINE_RE = re.compile(r"^([A-ZА-ЯЁ][A-ZА-ЯЁ\- ]{1,40}), (\d{1,2} [а-яё]{3,9}\.?(?: \d{4})?)\s*(?:[-—–]|\.)\s*/?([\w .]{2,30}?)/?\.\s")
+TITLE_MAX_CHARS = 160
+TAIL_MAX_WORDS = 5  # short unpunctuated lines at the very end are page furniture
+DUP_MIN_CHARS = 40  # a shorter paragraph inside a longer one is not a repeat (e.g. a name)
+SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """An article after cleaning; `paragraphs` are (start, end) spans of `text`."""
+
+    text: str
+    title: str
+    date: str | None
+    dateline: str | None
+    paragraphs: list[tuple[int, int]]
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (line, reason) for `rag inspect`
+
+
+@cache
+def _rules() -> dict:
+    raw = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    compile_all = lambda key: [re.compile(p, re.IGNORECASE) for p in raw[key]]  # noqa: E731
+    return {
+        "label": compile_all("label_lines"),
+        "promo": compile_all("promo_lines"),
+        "survey": compile_all("survey_lines"),
+        "menu": set(raw["menu_words"]),
+    }
+
+
+def normalize(text: str) -> str:
+    """Unicode NFC, one kind of space and newline, no invisible characters, stripped lines."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = SPACES.sub(" ", INVISIBLE.sub("", text))
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+def _key(line: str) -> str:
+    """Comparison key: case, ё/е, punctuation and spacing do not make a paragraph new."""
+    return " ".join(re.findall(r"\w+", line.lower().replace("ё", "е")))
+
+
+def junk_reason(line: str) -> str | None:
+    """Why a line is site furniture rather than article text, or None."""
+    rules = _rules()
+    if not re.search(r"[^\W\d_]", line):
+        return "no words (widget numbers or symbols)"
+    if DATE_RE.fullmatch(line):
+        return "date line (kept as metadata)"
+    if any(p.fullmatch(line) for p in rules["label"]):
+        return "widget or menu label"
+    words = re.findall(r"\w+", line.lower())
+    if len(words) <= 6 and all(w in rules["menu"] for w in words):
+        return "menu"
+    if any(p.fullmatch(line) for p in rules["promo"]):
+        return "subscription call"
+    if any(p.fullmatch(line) for p in rules["survey"]):
+        return "site survey"
+    return None
+
+
+def _is_tail_furniture(line: str) -> bool:
+    return len(line.split()) <= TAIL_MAX_WORDS and not re.search(r"[.!?…»\"”]$", line)
+
+
+def clean(raw: str) -> CleanText:
+    """Clean one article: drop furniture and repeats, find title, date and dateline."""
+    lines = [line for line in normalize(raw).split("\n") if line]
+    date = next((m.group(0) for line in lines if (m := DATE_RE.search(line))), None)
+    kept, dropped = [], []
+    for line in lines:
+        reason = junk_reason(line)
+        (dropped.append((line, reason)) if reason else kept.append(line))
+    while kept and _is_tail_furniture(kept[-1]):
+        dropped.append((kept.pop(), "short line at the end of the page"))
+    paragraphs: list[str] = []
+    for line in kept:
+        key = _key(line)
+        if any(key == _key(p) or (len(key) >= DUP_MIN_CHARS and key in _key(p)) for p in paragraphs):
+            dropped.append((line, "repeated paragraph"))
+        else:
+            paragraphs.append(line)
+    dateline = None
+    if paragraphs and (m := DATELINE_RE.match(paragraphs[0])):
+        dateline = m.group(0).rstrip(". ")
+        date = date or m.group(2)
+    title = _title(paragraphs, dateline)
+    text, spans, pos = "\n\n".join(paragraphs), [], 0
+    for p in paragraphs:
+        spans.append((pos, pos + len(p)))
+        pos += len(p) + 2
+    return CleanText(text, title, date, dateline, spans, dropped)
+
+
+def _title(paragraphs: list[str], dateline: str | None) -> str:
+    """A short first paragraph is the headline; otherwise the opening words stand in for it."""
+    if not paragraphs:
+        return ""
+    first = paragraphs[0]
+    if not dateline and len(first) <= TITLE_MAX_CHARS:
+        return first
+    body = first[len(dateline) :].lstrip(". ") if dateline else first
+    sentence = re.split(r"(?<=[.!?])\s", body, maxsplit=1)[0]
+    return sentence if len(sentence) <= TITLE_MAX_CHARS else sentence[:TITLE_MAX_CHARS].rsplit(" ", 1)[0] + "…"

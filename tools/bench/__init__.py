@@ -1,0 +1,1 @@
+"""`python -m tools.bench`: our pipeline against a naive LangChain pipeline at several corpus sizes (docs/bench.md)."""

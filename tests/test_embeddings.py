@@ -231,7 +231,10 @@ def test_late_chunking_gives_chunk_vectors_and_sentence_vectors_in_one_pass(embe
 def test_overlong_passages_are_cut_like_the_torch_model_cuts_them(embedder: Embedder, exact_embedder: Embedder) -> None:
     text = " ".join(LONG) * 3  # far beyond the 512-token window
     assert embedder.count_tokens(text) > 2 * embedder.max_tokens
-    model = exact_embedder._model()  # the sentence-transformers model truncates at max_seq_length
+    from sentence_transformers import SentenceTransformer
+
+    # The converted folder's sentence-transformers model truncates at max_seq_length.
+    model = SentenceTransformer(str(exact_embedder.backend.path), device="cpu", local_files_only=True)
     reference = model.encode(["passage: " + text], normalize_embeddings=True)
     assert float(embedder.embed_passages([text])[0] @ reference[0]) > 0.9999
 

@@ -129,3 +129,33 @@ def test_an_uploaded_article_is_listed_with_its_metadata_and_the_last_one_cannot
     assert list(live.rag.index.documents) == ["penguins.txt"]
     with pytest.raises(DocumentError, match="последняя статья"):
         documents.delete(live, "penguins.txt")
+
+
+def test_the_watch_indexes_a_burst_of_changes_once_and_skips_a_broken_file(live_settings, embedder):
+    import json
+    import logging
+
+    from rag.serve import logs
+
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(json.loads(record.getMessage()))
+    settings = live_settings.model_copy(update={"watch": True, "watch_quiet_ms": 200})
+    live = Live(RAG(settings, embedder)).start()
+    logs.LOGGER.addHandler(handler)
+    try:
+        time.sleep(0.3)  # the watcher is up
+        (settings.corpus_dir / "broken.txt").write_bytes(b"\x00\x01" * 100)
+        (settings.corpus_dir / "penguins.txt").write_text(NEWS, encoding="utf-8")
+        (settings.corpus_dir / ".draft.txt.swp").write_text("ignored", encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while "penguins.txt" not in live.rag.index.documents:
+            assert time.monotonic() < deadline, "the watch did not index the new article"
+            time.sleep(0.05)
+        assert "broken.txt" not in live.rag.index.documents
+        builds = [e for e in lines if e["event"] == "build"]
+        assert len(builds) == 1 and "added penguins.txt" in builds[0]["why"] and "swp" not in builds[0]["why"]
+        assert any(e["event"] == "skipped" and "broken.txt" in e["file_problem"] for e in lines)
+    finally:
+        logs.LOGGER.removeHandler(handler)
+        live.stop()

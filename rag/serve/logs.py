@@ -16,6 +16,8 @@ from rag.pipeline import RAG, Gathered
 from rag.serve import conversation
 
 LOGGER = logging.getLogger("rag.serve")
+LOGGER.setLevel(logging.INFO)
+LOGGER.propagate = False  # the lines are the product's, not part of whatever logging the host application set up
 
 
 def configure(settings: Settings) -> None:
@@ -30,16 +32,12 @@ def configure(settings: Settings) -> None:
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(message)s"))
         LOGGER.addHandler(handler)
-    LOGGER.setLevel(logging.INFO)
-    LOGGER.propagate = False
 
 
 def event(name: str, **fields) -> None:
     """One JSON line: {"time", "event": name, **fields}."""
     if not LOGGER.handlers:  # used before the server configured it (a test, a script): stderr
         LOGGER.addHandler(logging.StreamHandler(sys.stderr))
-        LOGGER.setLevel(logging.INFO)
-        LOGGER.propagate = False
     LOGGER.info(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "event": name, **fields}, ensure_ascii=False))
 
 

@@ -44,3 +44,5 @@ def watch_corpus(settings: Settings, reindex: Callable[[str], object], stop: thr
             reindex(describe(changes))
         except RagError as e:  # say the last article was removed: the old build keeps serving, the watch goes on
             logs.event("build_failed", error=str(e))
+        except Exception as e:  # a full disk, a surprise: reported, and the next change is tried again
+            logs.event("build_failed", error=f"{type(e).__name__}: {e}")

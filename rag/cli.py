@@ -58,6 +58,9 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
     report = index_mod.build(settings, Embedder(settings))
     for problem in report.problems:
         typer.echo(f"rag: skipped {problem}", err=True)
+    if not report.published:
+        typer.echo(f"index up to date: {report.documents} documents, {report.chunks} chunks, nothing changed → {settings.index_dir}")
+        return
     typer.echo(
         f"indexed {report.documents} documents, {report.chunks} chunks "
         f"({report.embedded_chunks} embedded, {report.reused_documents} documents reused"
@@ -162,13 +165,15 @@ def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on (env RAG_HOST; 0.0.0.0 for the intranet).")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="Port (env RAG_PORT).")] = None,
     root_path: Annotated[Optional[str], typer.Option("--root-path", help="URL prefix behind a reverse proxy, e.g. /rag (env RAG_ROOT_PATH).")] = None,
+    watch: Annotated[Optional[bool], typer.Option("--watch/--no-watch", help="Re-index files of the corpus folder as they change (env RAG_WATCH).")] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Serve the web chat, the JSON API, the widget and the source viewer (the index is loaded once)."""
+    """Serve the web chat, the JSON API, the widget and the source viewer; every newly published build is
+    swapped in without a restart, and with --watch the corpus folder's changes are indexed as they happen."""
     from rag.serve.api import serve as run
 
-    run(load_settings(host=host, port=port, root_path=root_path, corpus_dir=corpus, index_dir=index))
+    run(load_settings(host=host, port=port, root_path=root_path, watch=watch, corpus_dir=corpus, index_dir=index))
 
 
 def main() -> None:

@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     access_token: str = Field("", description="If set, the API, chat, widget and sources require it (Bearer header, ?token= or cookie).")
     concurrency: int = Field(gt=0, default=8, description="Chat requests answered at once per chat page (Gradio's default is 1).")
 
+    # Live index (issue 15): the server follows published builds, watches the corpus, takes uploads, logs questions.
+    index_poll_seconds: float = Field(ge=0, default=1.0, description="How often the server looks for a newly published build (one readlink and one stat); 0: never, serve the build loaded at start.")
+    watch: bool = Field(False, description="`rag serve --watch`: re-index files of the corpus folder as they are added, changed or removed.")
+    watch_quiet_ms: int = Field(gt=0, default=500, description="The watch re-indexes once the corpus folder has been quiet this long (a burst of changes is one build).")
+    admin_token: str = Field("", description="If set, POST/DELETE /api/documents (and the chat's admin actions) add and remove articles with it (X-Admin-Token or Bearer); unset: they are off.")
+    upload_max_bytes: int = Field(gt=0, default=5_000_000, description="Largest article file accepted by an upload.")
+    log_file: Path | None = Field(None, description="Also append the question log's JSON lines to this file (they always go to stderr).")
+    log_questions: bool = Field(False, description="Put the question text and its follow-up rewrite in the question log; off: questions may be personal.")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):

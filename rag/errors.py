@@ -66,6 +66,20 @@ class SettingsError(RagError):
     exit_code = 2
 
 
+class DocumentError(RagError):
+    """An uploaded or deleted article is refused: a bad name, unreadable content, the last article (issue 15)."""
+
+    exit_code = 2
+
+
+class DocumentTooLargeError(DocumentError):
+    """An uploaded article is over `upload_max_bytes`."""
+
+
+class NoSuchDocumentError(DocumentError):
+    """An article to delete is not in the corpus folder."""
+
+
 class MissingExtraError(RagError):
     """A command needs an optional part of the package that is not installed."""
 
@@ -75,7 +89,7 @@ class MissingExtraError(RagError):
 # Which extra of pyproject.toml brings each optional top-level module.
 EXTRAS = {
     "torch": "convert", "transformers": "convert", "sentence_transformers": "convert", "onnx": "convert", "safetensors": "convert",
-    "gradio": "web", "fastapi": "web", "uvicorn": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web",
+    "gradio": "web", "fastapi": "web", "uvicorn": "web", "watchfiles": "web", "multipart": "web", "python_multipart": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web",
     "matplotlib": "eval",
     "langchain_community": "bench", "langchain_huggingface": "bench", "langchain_text_splitters": "bench",
 }

@@ -110,10 +110,28 @@ def guarded_server(web_rag):
     thread.join(10)
 
 
+ADMIN_TOKEN = "admin-t0ken"
+
+
+@pytest.fixture
+def admin_server(web_rag, embedder, tmp_path):
+    """Base URL of a server with an admin token over a copy of the web corpus and index, which a test may change."""
+    from rag.pipeline import RAG
+
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(web_rag.settings.corpus_dir, corpus)
+    shutil.copytree(web_rag.settings.index_dir, index_dir, symlinks=True)
+    rag = RAG(web_rag.settings.model_copy(update={"corpus_dir": corpus, "index_dir": index_dir}), embedder)
+    server, thread, url = _serve(rag, admin_token=ADMIN_TOKEN)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
 # --- Markers (pyproject.toml): `make test-fast` runs the unit tests only -----------------------------------------
 
-MODEL_FIXTURES = {"embedder", "seed_settings", "seed_rag", "web_rag", "live_server", "guarded_server"}
-WEB_MODULES = {"test_api", "test_browser"}
+MODEL_FIXTURES = {"embedder", "seed_settings", "seed_rag", "web_rag", "live_server", "guarded_server", "admin_server"}
+WEB_MODULES = {"test_api", "test_browser", "test_live_server"}
 MODEL_MODULES = {"test_embeddings"}  # the conversion and the encoders themselves
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import INTRANET_ORIGIN, ROOT, SEEDS, WEB_TOKEN
+from conftest import ADMIN_TOKEN, INTRANET_ORIGIN, ROOT, SEEDS, WEB_TOKEN
 
 from rag.serve.api import create_app
 from rag.serve.ui import languages
@@ -61,6 +61,41 @@ def test_health_reports_the_index(live_server, web_rag):
     assert health["documents"] == 6 == len(web_rag.index.documents)
     assert health["chunks"] == len(web_rag.index.chunks) > 100
     assert health["model"] == web_rag.embedder.model_id
+    assert health["build"] == health["published_build"] == web_rag.index.path.name and health["serving_since"]
+    assert health["watching"] is False and health["stale_reason"] is None
+
+
+def test_articles_are_listed_and_writes_are_off_without_an_admin_token(live_server, web_rag):
+    listed = httpx.get(f"{live_server}/api/documents").json()
+    assert listed["admin"] is False and listed["build"] == web_rag.index.path.name
+    assert sorted(d["file"] for d in listed["documents"]) == sorted(web_rag.index.documents)
+    assert sum(d["chunks"] for d in listed["documents"]) == len(web_rag.index.chunks)
+    for response in (httpx.post(f"{live_server}/api/documents", files={"file": ("a.txt", b"x")}, headers={"X-Admin-Token": "x"}),
+                     httpx.delete(f"{live_server}/api/documents/{SHOS}", headers={"X-Admin-Token": ""})):
+        assert response.status_code == 403 and "RAG_ADMIN_TOKEN" in response.json()["error"]
+
+
+def test_article_writes_need_the_admin_token_and_refuse_bad_uploads(admin_server):
+    url = f"{admin_server}/api/documents"
+    news = "Жирафья выставка откроется в Твери\n\nТВЕРЬ, 3 мар — Жирафья выставка откроется в Твери 12 мая.\n".encode()
+    assert httpx.post(url, files={"file": ("g.txt", news)}).status_code == 403
+    assert httpx.post(url, files={"file": ("g.txt", news)}, headers={"X-Admin-Token": "wrong"}).status_code == 403
+    admin = {"X-Admin-Token": ADMIN_TOKEN}
+    bad = httpx.post(url, files={"file": ("../../.bashrc", news)}, headers=admin)
+    assert bad.status_code == 422 and "Имя файла" in bad.json()["error"]
+    assert httpx.post(url, files={"file": ("bin.txt", b"\x00" * 99)}, headers=admin).status_code == 422
+    assert httpx.post(url, files={"file": ("big.txt", b"a" * 5_000_001)}, headers=admin).status_code == 413
+    assert httpx.post(url, data={"file": "not a file"}, headers=admin).status_code == 422
+    added = httpx.post(url, files={"file": ("g.txt", news)}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=60)
+    assert added.status_code == 201 and added.json()["documents"] == 7
+    assert ask(admin_server, {"question": "Где откроется жирафья выставка?"}).json()["citations"][0]["source"] == "g.txt"
+    assert httpx.delete(f"{url}/nope.txt", headers=admin).status_code == 404
+    assert httpx.delete(f"{url}/g.txt", headers=admin, timeout=60).json()["documents"] == 6
+
+
+def test_the_chat_has_an_articles_panel_and_the_widget_has_none(live_server):
+    labels = lambda path: [c.get("props", {}).get("label") for c in httpx.get(f"{live_server}{path}/config").json()["components"]]  # noqa: E731
+    assert "Статьи" in labels("") and "Статьи" not in labels("/embed/ru")
 
 
 @pytest.mark.parametrize(

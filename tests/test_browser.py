@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import WEB_TOKEN
+from conftest import ADMIN_TOKEN, WEB_TOKEN
 from playwright.sync_api import Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,3 +261,34 @@ def test_openapi_page_renders_without_internet(new_page, visits, live_server):
     expect(page.locator(".opblock-summary-path", has_text="/api/health")).to_be_visible()
     shot(page, "15-openapi-page")
     assert_offline(visits, live_server)
+
+
+def test_articles_panel_lists_adds_and_removes_an_article_with_the_admin_token(new_page, visits, admin_server, tmp_path):
+    page = new_page()
+    page.goto(admin_server + "/")
+    page.get_by_text("Статьи", exact=True).click()
+    listing = page.locator("#rag-docs-list")
+    expect(listing).to_contain_text("Статей в индексе: 6")
+    expect(listing.locator(".rag-doc-file", has_text=SHOS)).to_have_count(1)
+    expect(page.locator("#rag-upload")).to_be_hidden()  # admin actions only with the admin token
+    page.locator("#rag-admin-token input").fill("wrong")
+    expect(page.locator("#rag-docs-status")).to_contain_text("Неверный ключ")
+    page.locator("#rag-admin-token input").fill(ADMIN_TOKEN)
+    expect(page.locator("#rag-upload")).to_be_visible()
+    shot(page, "20-articles-panel-admin")
+
+    article = tmp_path / "giraffes.txt"
+    article.write_text("Жирафья выставка откроется в Твери\n\nТВЕРЬ, 3 мар — Жирафья выставка откроется в Твери 12 мая.\n", encoding="utf-8")
+    page.locator("#rag-upload input[type=file]").set_input_files(str(article))
+    expect(page.locator("#rag-docs-status")).to_contain_text("giraffes.txt добавлена", timeout=60_000)
+    expect(listing).to_contain_text("Жирафья выставка откроется в Твери")
+    ask(page, "Где откроется жирафья выставка?")
+    expect(wait_answers(page, 1).locator("a.rag-cite").first).to_have_text("giraffes.txt")
+
+    page.locator("#rag-delete-choice input").click()
+    page.get_by_role("option", name="giraffes.txt").click()
+    page.locator("#rag-delete").click()
+    expect(page.locator("#rag-docs-status")).to_contain_text("giraffes.txt удалена", timeout=60_000)
+    expect(listing).to_contain_text("Статей в индексе: 6")
+    shot(page, "21-articles-panel-after-delete")
+    assert not visits["dialogs"]

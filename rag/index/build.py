@@ -47,6 +47,7 @@ class BuildReport:
     dense_index: str = ""
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    published: bool = True  # False: nothing changed, the previous build stays (a watch's extra event costs no swap)
 
 
 def stage_configs(settings: Settings, embedder: Embedder) -> dict[str, dict]:
@@ -109,6 +110,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
     """Unchanged files keep their chunks, vectors and postings; only new or changed files are read,
     chunked and embedded, and their chunks go after the kept ones."""
     t0 = time.perf_counter()
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
     report = BuildReport()
     stages = stage_configs(settings, embedder)
     old = _load_quietly(settings, stages)
@@ -134,13 +136,18 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
             kept.append(name)
             meta[name] = {**old_files[name], "state": file_state(path), "kept_after_error": True}
             continue
-        meta[name] = {"sha256": doc.sha256, "state": file_state(path)}
+        meta[name] = {"sha256": doc.sha256, "state": file_state(path), "indexed_at": now}
         if name in old_files and old_files[name]["sha256"] == doc.sha256 and not rechunk:
             kept.append(name)  # touched, same bytes
+            meta[name]["indexed_at"] = old_files[name].get("indexed_at", now)
         else:
             fresh_docs.append(doc)
     if not meta:
         raise CorpusError(f"no readable articles in {settings.corpus_dir}: " + "; ".join(report.problems))
+    if old is not None and meta == old_files and old_stages == stages:
+        report.documents, report.chunks, report.reused_documents = len(meta), len(old.chunks), len(kept)
+        report.published, report.seconds = False, time.perf_counter() - t0
+        return report
 
     enc = encoding(settings.tiktoken_encoding, settings.cache_dir)
     fits = lambda text: embedder.count_tokens(text, passage=True) <= embedder.max_tokens  # noqa: E731
@@ -179,7 +186,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
         manifest = {
             "stages": stages,
             "dim": embedder.dim,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "built_at": now,
             "corpus_dir": str(settings.corpus_dir),
             "documents": len(docs),
             "chunks": len(chunks),

@@ -208,7 +208,8 @@ def _sentence_bytes(index: Index) -> int:
 def load(index_dir: Path, expected: dict | None = None, nprobe=None, mmap: bool = True) -> Index:
     """Load the live build; refuse one built with settings other than `expected`. `nprobe(lists)` sets the
     IVF probes; `mmap` maps the vectors instead of reading them (pages load as searches touch them)."""
-    path = index_dir / CURRENT
+    # Resolved once: a build published while this one loads must not mix its files with this one's.
+    path = (index_dir / CURRENT).resolve()
     manifest_file = path / "manifest.json"
     if not manifest_file.exists():
         raise IndexMissingError(f"no index in {index_dir}: run `rag index` to build it")
@@ -251,7 +252,7 @@ def load(index_dir: Path, expected: dict | None = None, nprobe=None, mmap: bool 
         words = json.loads(current_file.read_text(encoding="utf-8"))
     except Exception as e:  # any damage to any part means the same thing to the user
         raise IndexCorruptError(f"{current_file} is damaged ({type(e).__name__}): run `rag index` to rebuild") from e
-    index = Index(manifest, documents, chunks, main, delta, bm25, sentence_vectors, words, path.resolve())
+    index = Index(manifest, documents, chunks, main, delta, bm25, sentence_vectors, words, path)
     if not (len(chunks) == index.dense.ntotal == bm25.n_docs == manifest["chunks"]) or chunks.sentence_ptr[-1] != len(sentence_vectors):
         raise IndexCorruptError(f"{path} holds {index.dense.ntotal} vectors for {len(chunks)} chunks: run `rag index`")
     return index

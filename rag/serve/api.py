@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from html import escape
 from typing import Literal
 
@@ -21,9 +22,10 @@ from starlette.requests import HTTPConnection
 from swagger_ui_bundle import swagger_ui_path
 
 from rag.config import Settings
-from rag.errors import QuestionError, RagError
+from rag.errors import DocumentError, DocumentTooLargeError, NoSuchDocumentError, QuestionError, RagError
 from rag.pipeline import RAG
-from rag.serve import conversation
+from rag.serve import documents, logs
+from rag.serve.live import Live
 from rag.serve.ui import (
     STATIC,
     languages,
@@ -83,8 +85,12 @@ class Health(BaseModel):
     chunks: int
     model: str = Field(description="The embedding model the index was built with.")
     built_at: str | None
-    up_to_date: bool = Field(description="False when files were added, removed or changed since the build.")
-    stale_reason: str | None
+    build: str = Field(description="The build folder being served.")
+    serving_since: str = Field(description="When that build was swapped in (or loaded at start).")
+    published_build: str | None = Field(description="The build the index folder's `current` points at now.")
+    watching: bool = Field(description="Changes to the corpus folder are indexed as they happen (`rag serve --watch`).")
+    up_to_date: bool = Field(description="The newest published build is the one serving, and its stages match the settings.")
+    stale_reason: str | None = Field(description="Why not: a build being loaded, one that failed to load, a changed stage.")
 
 
 class ApiError(BaseModel):
@@ -120,11 +126,14 @@ class Guard:
         self.ancestors = frame_ancestors(settings)
 
     def _authorized(self, request: HTTPConnection) -> tuple[bool, bool]:
-        """(token accepted, token came in the URL and should become a cookie)."""
+        """(token accepted, token came in the URL and should become a cookie). The admin token opens the
+        API too, so an admin's client sends one token."""
         expected = self.settings.access_token.encode()
         ok = lambda v: bool(v) and hmac.compare_digest(v.encode(), expected)
-        auth = request.headers.get("authorization", "")
-        if ok(auth.removeprefix("Bearer ").strip()) or ok(request.headers.get("x-access-token", "")) or ok(request.cookies.get(COOKIE, "")):
+        auth = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if ok(auth) or ok(request.headers.get("x-access-token", "")) or ok(request.cookies.get(COOKIE, "")):
+            return True, False
+        if documents.admin_allowed(self.settings.admin_token, request.headers.get("x-admin-token") or auth):
             return True, False
         return (True, True) if ok(request.query_params.get("token", "")) else (False, False)
 
@@ -172,20 +181,30 @@ class Guard:
         await response(scope, receive, send)
 
 
-def health(rag: RAG, settings: Settings) -> Health:
+def health(live: Live) -> Health:
+    """From what is loaded and one readlink: no corpus scan, no stat of its files."""
+    rag, serving = live.rag, live.serving()
     idx = rag.index
-    try:
-        reason = rag.stale_reason()
-    except RagError as e:
-        reason = str(e)
+    if serving.error:
+        reason = f"the newest build {serving.published} could not be loaded ({serving.error}); still serving {serving.build}"
+    elif serving.published != serving.build:
+        reason = f"the newest build {serving.published} is being loaded; serving {serving.build} until then"
+    else:
+        reason = serving.stale
     return Health(
         status="ok", documents=len(idx.documents), chunks=len(idx.chunks), model=rag.embedder.model_id,
-        built_at=idx.manifest.get("built_at"), up_to_date=reason is None, stale_reason=reason,
+        built_at=idx.manifest.get("built_at"), build=serving.build,
+        serving_since=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(serving.since)),
+        published_build=serving.published, watching=live.settings.watch, up_to_date=reason is None, stale_reason=reason,
     )
 
 
-def create_app(rag: RAG, settings: Settings) -> FastAPI:
-    """The whole server as one ASGI app; `rag` is loaded once and shared by every request and chat."""
+def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
+    """The whole server as one ASGI app. A RAG is wrapped in a Live that follows the index: every request and
+    chat message takes the build serving when it starts."""
+    live = source if isinstance(source, Live) else Live(source)
+    logs.configure(settings)
+    live.start()
     app = FastAPI(
         title="Вопросы по новостям — API", version="1", docs_url=None, redoc_url=None,
         description="Answers with citations from the indexed articles. With an access token set, send "
@@ -202,6 +221,11 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
     async def bad_question(request: Request, exc: QuestionError):
         return JSONResponse({"error": str(exc)}, status_code=422)
 
+    @app.exception_handler(DocumentError)
+    async def bad_document(request: Request, exc: DocumentError):
+        status = 413 if isinstance(exc, DocumentTooLargeError) else 404 if isinstance(exc, NoSuchDocumentError) else 422
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
     @app.exception_handler(RagError)
     async def unavailable(request: Request, exc: RagError):
         return JSONResponse({"error": str(exc)}, status_code=503)
@@ -215,17 +239,19 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
     @app.post("/api/ask", response_model=AskResponse, responses=errors, tags=["api"], summary="Ask a question", dependencies=token)
     def ask(body: AskRequest) -> dict:
         """Answer a question with citations, or abstain; the same object as `rag ask --json`."""
-        return conversation.ask(rag, body.question, [m.model_dump() for m in body.history]).to_dict()
+        return logs.logged_ask(live.rag, body.question, [m.model_dump() for m in body.history], "api").to_dict()
 
     @app.get("/api/health", response_model=Health, tags=["api"], summary="Index status")
     def get_health() -> Health:
-        """Index status, document and chunk counts, and the embedding model."""
-        return health(rag, settings)
+        """Which build serves and since when, its document and chunk counts, the embedding model; reads no corpus."""
+        return health(live)
+
+    app.include_router(documents.routes(live, settings, token, ApiError))
 
     @app.get("/sources/{name:path}", response_class=HTMLResponse, tags=["pages"], summary="Source viewer", responses={404: {"model": ApiError}})
     def source(name: str, start: int | None = None, end: int | None = None, lang: str = "ru") -> HTMLResponse:
         """The cleaned article `name` (a file in the index, nothing else) with [start, end) highlighted."""
-        doc = rag.index.documents.get(name)
+        doc = live.rag.index.documents.get(name)
         if doc is None:
             raise HTTPException(404, "No such article in the index.")
         return HTMLResponse(render_source(doc, start, end, lang, settings), headers={"Content-Security-Policy": PAGE_CSP})
@@ -250,19 +276,20 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
     app.mount("/rag-static", StaticFiles(directory=STATIC), name="rag-static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     for lang in languages():
-        mount_chat(app, rag, settings, f"/embed/{lang}", lang, embed=True)
-    mount_chat(app, rag, settings, "/")  # last: it takes every path not matched before
+        mount_chat(app, live, settings, f"/embed/{lang}", lang, embed=True)
+    mount_chat(app, live, settings, "/")  # last: it takes every path not matched before
     app.add_middleware(Guard, settings=settings)
     app.add_middleware(
-        CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type", "X-Access-Token"], max_age=600,
+        CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Access-Token", "X-Admin-Token"], max_age=600,
     )
     return app
 
 
 def serve(settings: Settings) -> None:
-    """Load the index once and run the server until interrupted."""
-    rag = RAG(settings)
-    app = create_app(rag, settings)
-    print(f"rag: serving {len(rag.index.documents)} articles at http://{settings.host}:{settings.port}{settings.root_path}/", flush=True)
+    """Load the index and run the server until interrupted, following every build published meanwhile."""
+    live = Live(RAG(settings))  # no other reference to the first build: it is released when a newer one serves
+    app = create_app(live, settings)
+    watching = f", watching {settings.corpus_dir}" if settings.watch else ""
+    print(f"rag: serving {len(live.rag.index.documents)} articles at http://{settings.host}:{settings.port}{settings.root_path}/{watching}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)

@@ -119,9 +119,14 @@ def resolve(question: str, history: Iterable[Mapping[str, str]] = ()) -> str:
     return _standalone(question, previous)
 
 
-def ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = ()) -> Answer:
-    """Answer a question in its conversation; `Answer.question` is the question as understood."""
+def standalone(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = ()) -> str:
+    """The question to ask the pipeline: `resolve`d, unless that would be refused (then the user's own words)."""
     resolved = resolve(question, history)
     if not question.strip() or len(resolved) > rag.settings.max_question_chars:
-        resolved = question  # the pipeline refuses it with the user's own words
-    return rag.ask(resolved)
+        return question  # the pipeline refuses it with the user's own words
+    return resolved
+
+
+def ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = ()) -> Answer:
+    """Answer a question in its conversation; `Answer.question` is the question as understood."""
+    return rag.ask(standalone(rag, question, history))

@@ -21,8 +21,9 @@ from rag.answer.extract import Answer, Citation
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.ingest.corpus import Document
-from rag.pipeline import RAG
-from rag.serve import conversation
+from rag.serve import logs
+from rag.serve.live import Live
+from rag.serve.panel import documents_panel
 
 STATIC = Path(__file__).parent / "static"
 UI_TEXTS = Path(__file__).parent.parent / "data" / "ui.toml"
@@ -145,8 +146,9 @@ def streamed(text: str) -> Iterator[str]:
     yield text
 
 
-def make_respond(rag: RAG, settings: Settings, t: dict):
-    """The chat's event handler: yields (textbox, chat, turns) as the answer streams in."""
+def make_respond(live: Live, settings: Settings, t: dict, channel: str = "chat"):
+    """The chat's event handler: yields (textbox, chat, turns) as the answer streams in; each message is
+    answered by the build serving when it arrives."""
 
     def respond(message: str, chat: list, turns: list) -> Iterator[tuple]:
         if not message.strip():  # Enter in an empty box does nothing, as in any chat
@@ -155,7 +157,7 @@ def make_respond(rag: RAG, settings: Settings, t: dict):
         chat = [*chat, {"role": "user", "content": render_question(message)}]
         yield "", chat, turns
         try:
-            ans = conversation.ask(rag, message, turns)
+            ans = logs.logged_ask(live.rag, message, turns, channel)
         except QuestionError as e:
             yield "", [*chat, {"role": "assistant", "content": render_error(str(e), t)}], turns
             return
@@ -169,10 +171,10 @@ def make_respond(rag: RAG, settings: Settings, t: dict):
     return respond
 
 
-def build_chat(rag: RAG, settings: Settings, lang: str = "ru", embed: bool = False) -> gr.Blocks:
-    """The chat page; `embed` is the compact mode the widget shows in its iframe."""
+def build_chat(live: Live, settings: Settings, lang: str = "ru", embed: bool = False) -> gr.Blocks:
+    """The chat page, with the «Статьи» panel; `embed` is the compact mode the widget shows in its iframe."""
     t = ui_texts(lang)
-    respond = make_respond(rag, settings, t)
+    respond = make_respond(live, settings, t, "widget" if embed else "chat")
 
     def run_example(chat: list, turns: list, evt: gr.SelectData) -> Iterator[tuple]:
         yield from respond(evt.value["text"], chat, turns)
@@ -202,14 +204,17 @@ def build_chat(rag: RAG, settings: Settings, lang: str = "ru", embed: bool = Fal
         chatbot.example_select(run_example, [chatbot, turns], outputs, **common)
         new.click(lambda: ("", [], []), None, outputs, api_visibility="private")
         chatbot.clear(list, None, turns, api_visibility="private")
+        if not embed:
+            documents_panel(demo, live, settings, t)
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo
 
 
-def mount_chat(app, rag: RAG, settings: Settings, path: str, lang: str = "ru", embed: bool = False) -> None:
+def mount_chat(app, live: Live, settings: Settings, path: str, lang: str = "ru", embed: bool = False) -> None:
     """Serve a chat under `path` of the FastAPI app: our CSS, local fonts and assets, no footer, no telemetry."""
     gr.mount_gradio_app(
-        app, build_chat(rag, settings, lang, embed), path=path, css_paths=[STATIC / "chat.css"], footer_links=[],
+        app, build_chat(live, settings, lang, embed), path=path, css_paths=[STATIC / "chat.css"], footer_links=[],
+        max_file_size=settings.upload_max_bytes,
         theme=gr.themes.Default(primary_hue="blue"), show_error=False, enable_monitoring=False, pwa=False,
         mcp_server=False, ssr_mode=False,
     )

@@ -86,10 +86,20 @@ class Settings(BaseSettings):
     access_token: str = Field("", description="If set, the API, chat, widget and sources require it (Bearer header, ?token= or cookie).")
     concurrency: int = Field(gt=0, default=8, description="Chat requests answered at once per chat page (Gradio's default is 1).")
 
+    # Answer rules (issue 12): the named checks of rag/answer/rules.py; `rag eval` switches each off in turn.
+    disabled_rules: Annotated[list[str], NoDecode] = Field(
+        [], description="Comma-separated answer rules (rag/answer/rules.py) switched off; for ablations, not for production."
+    )
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):
         return [o.strip().rstrip("/") for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @field_validator("disabled_rules", mode="before")
+    @classmethod
+    def _split_rules(cls, value):
+        return [r.strip() for r in value.split(",") if r.strip()] if isinstance(value, str) else value
 
     @field_validator("root_path")
     @classmethod

@@ -3,32 +3,16 @@ rule earns is the metrics' change without it, and the questions it keeps right o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rag.answer.extract import decide
 from rag.answer.rules import RULES
 from rag.config import Settings
 from rag.evals.dataset import Question
 from rag.evals.metrics import Scored, score, summarise
-
-if TYPE_CHECKING:  # run.py imports this module; the result type only annotates
-    from rag.evals.run import ConfigResult
+from rag.evals.results import Ablated, ConfigResult
 
 # The metrics whose change the ablation table shows (others follow from them or do not depend on the rules).
 DELTAS = ("key_fact_accuracy", "top_citation_correct", "abstention_precision", "abstention_recall", "false_abstentions", "answered_unanswerable")
-
-
-@dataclass(frozen=True)
-class Ablated:
-    """The gated configuration with one rule off: its metrics, their change, and the questions that flip."""
-
-    rule: str
-    doc: str
-    metrics: dict
-    deltas: dict[str, float | None]
-    lost: list[str]  # right with the rule, wrong without it: what the rule earns
-    gained: list[str]  # wrong with the rule, right without it: what the rule costs
 
 
 def rescore(settings: Settings, questions: Sequence[Question], base: ConfigResult, texts: dict[str, str]) -> list[Scored]:

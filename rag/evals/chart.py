@@ -9,7 +9,7 @@ matplotlib.use("Agg")  # files only, no display (CI, servers)
 import matplotlib.pyplot as plt
 
 from rag.evals.intervals import INTERVAL_METRICS
-from rag.evals.run import SetRun
+from rag.evals.results import SetRun
 
 LABELS = {
     "key_fact_accuracy": "Key facts right",

@@ -11,7 +11,8 @@ from rag.evals.chart import chart
 from rag.evals.dataset import Question
 from rag.evals.intervals import INTERVAL_METRICS
 from rag.evals.metrics import Scored, keys_matched
-from rag.evals.run import GATED_CONFIG, ConfigResult, SetRun
+from rag.evals.results import ConfigResult, SetRun
+from rag.evals.run import GATED_CONFIG
 
 # (metric, label, kind): kind "rate" is a share in [0, 1], "count" a number of questions or quotes, "ms" a latency.
 ROWS = [

@@ -14,12 +14,13 @@ from rag.answer.followup import resolve
 from rag.config import Settings
 from rag.encode.embedder import Embedder
 from rag.errors import CorpusError, EvalInputError
-from rag.evals.ablation import Ablated, ablate
+from rag.evals.ablation import ablate
 from rag.evals.dataset import Question, corpus_texts, load_dataset
 from rag.evals.intervals import intervals
-from rag.evals.metrics import Scored, ranked_files, score, summarise
+from rag.evals.metrics import ranked_files, score, summarise
+from rag.evals.results import ConfigResult, SetRun
 from rag.evals.sets import EvalSet
-from rag.pipeline import RAG, Gathered
+from rag.pipeline import RAG
 
 # Settings each configuration overrides. None of them changes the index, so one build serves them all.
 # A configuration joins by adding its overrides here (the LLM mode, once the pipeline has one).
@@ -30,36 +31,6 @@ CONFIGS: dict[str, dict] = {
 }
 DEFAULT_CONFIGS = ("bm25", "dense", "hybrid")
 GATED_CONFIG = "hybrid"  # the default pipeline: the CI gate holds it to the thresholds, the ablation runs on it
-
-
-@dataclass
-class ConfigResult:
-    """One configuration's answers, per-question scores, metrics and their intervals on one set."""
-
-    name: str
-    predictions: list[dict]  # `rag ask --json` objects plus id, config and the retrieved files
-    scored: list[Scored]
-    metrics: dict
-    intervals: dict
-    seconds: float
-    gathered: list[Gathered] = field(default_factory=list, repr=False)  # what each answer was decided from
-
-
-@dataclass
-class SetRun:
-    """One question set's results; `skipped` says why a set could not run (then it has no results)."""
-
-    eval_set: EvalSet
-    corpus: Path
-    questions: list[Question] = field(default_factory=list)
-    results: list[ConfigResult] = field(default_factory=list)
-    ablation: list[Ablated] = field(default_factory=list)
-    seconds: float = 0.0
-    skipped: str | None = None
-
-    @property
-    def name(self) -> str:
-        return self.eval_set.name
 
 
 @dataclass

@@ -142,3 +142,15 @@ def test_rag_eval_refuses_an_unknown_configuration_before_loading_anything(datas
     out = rag("eval", "--dataset", str(datasets["small"]), "--out", str(tmp_path / "out"), "--config", "llm")
     assert out.returncode == 2 and "unknown configuration llm: choose from bm25, dense, hybrid" in out.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_calibration_runs_on_validated_sets_with_follow_ups(datasets, seed_rag):
+    from rag.evals.calibrate import calibrate
+    from rag.evals.dataset import load_dataset
+
+    texts = {source: doc.text for source, doc in seed_rag.index.documents.items()}
+    questions = load_dataset(datasets["small"], texts) + load_dataset(datasets["followup"], texts)[:1]
+    cuts = {c.group: c for c in calibrate(seed_rag, questions)}
+    assert cuts["russian"].total == 4 and cuts["crosslingual"].total == 1
+    assert cuts["russian"].current == seed_rag.settings.abstain_threshold
+    assert cuts["russian"].correct >= cuts["russian"].current_correct  # the best cut is at least as good as the current

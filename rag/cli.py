@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from rag.config import load_settings
+from rag.config import ROOT, load_settings
 from pydantic import ValidationError
 
 from rag.errors import CorpusError, RagError, missing_extra, settings_error
@@ -94,52 +94,70 @@ def ask(
         typer.echo(f"  [{i}] {c.source} [{c.start}:{c.end}] ({c.score:.3f}): «{c.quote}»")
 
 
+CALIBRATION_SETS = [ROOT / "eval" / "calibration.jsonl", ROOT / "eval" / "calibration-nearmiss.jsonl"]
+
+
 @app.command()
 @clean_errors
 def calibrate(
-    dataset: Annotated[Path, typer.Option("--dataset", help="Labelled questions (JSONL, eval format).")] = Path("eval/calibration.jsonl"),
+    dataset: Annotated[Optional[list[Path]], typer.Option("--dataset", help="Labelled questions (JSONL, eval format), repeatable (default: eval/calibration.jsonl and eval/calibration-nearmiss.jsonl).")] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Measure the abstain thresholds on labelled questions; put them in rag/config.py or RAG_* variables."""
+    """Measure the abstain thresholds on labelled questions and the margin they leave; put them in rag/config.py."""
     from rag.evals.calibrate import calibrate as run
-    from rag.evals.calibrate import read_questions
+    from rag.evals.dataset import corpus_texts, load_dataset
     from rag.pipeline import RAG
 
-    for cut in run(RAG(load_settings(corpus_dir=corpus, index_dir=index)), read_questions(dataset)):
+    settings = load_settings(corpus_dir=corpus, index_dir=index)
+    texts = corpus_texts(settings.corpus_dir)
+    questions = [q for path in dataset or CALIBRATION_SETS for q in load_dataset(path, texts)]  # validated, before the model loads
+    for cut in run(RAG(settings), questions):
         name = "abstain_threshold" + ("" if cut.group == "russian" else "_crosslingual")
         typer.echo(
             f"{name} = {cut.threshold:.3f}   ({cut.group}: {cut.correct}/{cut.total} right; lowest answerable "
-            f"{cut.lowest_answerable:.3f}, highest unanswerable {cut.highest_unanswerable:.3f})"
+            f"{cut.lowest_answerable:.3f}, highest unanswerable {cut.highest_unanswerable:.3f}, margin {cut.margin:+.3f}; "
+            f"the current {cut.current:.3f} gets {cut.current_correct}/{cut.total} right"
+            f"{'; on the wrong side: ' + ' '.join(cut.wrong) if cut.wrong else ''})"
         )
 
 
 @app.command(name="eval")
 @clean_errors
 def evaluate(
-    dataset: Annotated[Path, typer.Option("--dataset", help="Labelled questions, one JSON object a line (README: Evaluation).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for predictions.jsonl, report.json, report.md and chart.png.")],
+    dataset: Annotated[Optional[list[str]], typer.Option("--dataset", help="Set to run, repeatable: a name in the sets file, a JSONL path, or path:corpus_dir[:index_dir] (default: every set of the sets file).")] = None,
+    sets: Annotated[Optional[Path], typer.Option("--sets", help="The sets file: each set with its corpus and index (TOML; default eval/sets.toml).")] = None,
     config: Annotated[Optional[list[str]], typer.Option("--config", help="Configuration to run, repeatable: bm25, dense, hybrid (default: all).")] = None,
     gate: Annotated[Optional[Path], typer.Option("--gate", help="Thresholds file (TOML): exit 5 when a metric is outside them.")] = None,
+    ablation: Annotated[bool, typer.Option("--ablation/--no-ablation", help="Switch each answer rule off in turn (hybrid; retrieval is not repeated).")] = True,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Score the pipeline on a labelled dataset, configurations side by side; with --gate, check thresholds."""
+    """Score the pipeline on labelled question sets, each separately with intervals; with --gate, check thresholds."""
+    from rag.evals.gate import check_configs as check_gated
     from rag.evals.gate import gate as check_gate
     from rag.evals.gate import read_thresholds
-    from rag.evals.report import table, write_outputs
+    from rag.evals.report import summary, write_outputs
     from rag.evals.run import DEFAULT_CONFIGS, check_configs, run_eval
+    from rag.evals.sets import SETS_FILE, pick, read_sets
 
     configs = check_configs(config or DEFAULT_CONFIGS)
+    chosen = pick(dataset or [], read_sets(sets or SETS_FILE))
+    if gate:  # a broken thresholds file fails now, not after the run
+        check_gated(read_thresholds(gate), gate, [s.name for s in chosen], configs)
+    runs = run_eval(chosen, load_settings(corpus_dir=corpus, index_dir=index), configs, ablation=ablation)
+    paths = write_outputs(runs, out)
+    typer.echo(summary(runs))
+    for run in runs:
+        if run.skipped:
+            typer.echo(f"rag: set {run.name} skipped, not gated: {run.skipped}", err=True)
+    ran = [r for r in runs if not r.skipped]
+    typer.echo(f"{sum(len(r.questions) for r in ran)} questions in {len(ran)} set(s) × {len(configs)} configurations "
+               f"in {sum(r.seconds for r in ran):.0f} s → {paths['report.md']}")
     if gate:
-        read_thresholds(gate, configs)  # a broken thresholds file fails now, not after the run
-    run = run_eval(dataset, load_settings(corpus_dir=corpus, index_dir=index), configs)
-    paths = write_outputs(run, out)
-    typer.echo(table(run.results))
-    typer.echo(f"{len(run.questions)} questions × {len(configs)} configurations in {run.seconds:.0f} s → {paths['report.md']}")
-    if gate:
-        check_gate({r.name: r.metrics for r in run.results}, gate)
-        typer.echo(f"eval gate passed ({gate})")
+        check_gate({r.name: {c.name: c.metrics for c in r.results} for r in ran}, gate)
+        typer.echo(f"eval gate passed ({gate}: {', '.join(r.name for r in ran)})")
 
 
 @app.command()

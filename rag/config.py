@@ -94,11 +94,20 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(gt=0, default=5_000_000, description="Largest article file accepted by an upload.")
     log_file: Path | None = Field(None, description="Also append the question log's JSON lines to this file (they always go to stderr).")
     log_questions: bool = Field(False, description="Put the question text and its follow-up rewrite in the question log; off: questions may be personal.")
+    # Answer rules (issue 12): the named checks of rag/answer/rules.py; `rag eval` switches each off in turn.
+    disabled_rules: Annotated[list[str], NoDecode] = Field(
+        [], description="Comma-separated answer rules (rag/answer/rules.py) switched off; for ablations, not for production."
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):
         return [o.strip().rstrip("/") for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @field_validator("disabled_rules", mode="before")
+    @classmethod
+    def _split_rules(cls, value):
+        return [r.strip() for r in value.split(",") if r.strip()] if isinstance(value, str) else value
 
     @field_validator("root_path")
     @classmethod

@@ -5,7 +5,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-from rag.answer.extract import Answer, extractive
+from rag.answer.extract import Answer, decide
+from rag.answer.rules import check_names
 from rag.config import MODES, Settings
 from rag.encode.embedder import Embedder
 from rag.errors import QuestionError, SettingsError
@@ -31,6 +32,7 @@ class RAG:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, build: bool = False):
         """Load the index in `settings.index_dir`. Reading never rewrites it: only `rag index` builds, or
         `build=True` (tests, `rag serve --build`), which first brings it up to date with the corpus folder."""
+        check_names(settings.disabled_rules)
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
         if build:
@@ -78,7 +80,7 @@ class RAG:
         """The answer together with what it was decided from (the eval scores the retrieved hits too)."""
         t0 = time.perf_counter()
         g = self.gather(question, k=k, mode=mode)
-        answer = extractive(g.query, g.evidence, g.coverage, self.settings)
+        answer = decide(g.query, g.evidence, g.coverage, self.settings)
         answer.question = question
         answer.timings_ms = {**g.timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
         return answer, g

@@ -15,7 +15,10 @@ def folded(s: str) -> str:
     return s.lower().replace("ё", "е").replace("–", "-").replace("—", "-")
 
 
-MIN_RIGHT = 28  # of the 30 answerable questions; the misses are printed so they can be studied
+# Gates with the margin of eval/thresholds.toml: two questions below the measured count, so one unlucky question
+# does not fail the suite and a real regression does. Measured: 28 of 30 (t10 and t22 are abstained on).
+MEASURED_RIGHT = 28  # key facts right, and top citations in a gold file: both 28 of 30
+MIN_RIGHT = MEASURED_RIGHT - 2
 
 
 def test_answers_carry_the_key_fact(seed_rag):
@@ -31,12 +34,16 @@ def test_answers_carry_the_key_fact(seed_rag):
     assert len(ANSWERABLE) - len(misses) >= MIN_RIGHT, misses
 
 
-@pytest.mark.parametrize("q", ANSWERABLE, ids=[q["id"] for q in ANSWERABLE])
-def test_top_citation_is_a_file_that_holds_the_answer(seed_rag, q):
-    answer = seed_rag.ask(q["question"])
-    if answer.abstained:
-        pytest.skip("abstained: counted as a miss by test_answers_carry_the_key_fact")
-    assert answer.citations[0].source in q["sources"], (q["question"], answer.citations[0])
+def test_top_citation_is_a_file_that_holds_the_answer(seed_rag):
+    """Every answerable question counts: an abstention has no top citation, so it is a miss here too
+    (a skip would hide it)."""
+    misses = []
+    for q in ANSWERABLE:
+        answer = seed_rag.ask(q["question"])
+        if answer.abstained or answer.citations[0].source not in q["sources"]:
+            misses.append(f"{q['id']} {q['question']!r} → {'abstained' if answer.abstained else answer.citations[0].source}")
+    print("\n".join(["misses:"] + misses))
+    assert len(ANSWERABLE) - len(misses) >= MIN_RIGHT, misses
 
 
 @pytest.mark.parametrize("q", UNANSWERABLE, ids=[q["id"] for q in UNANSWERABLE])

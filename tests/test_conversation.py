@@ -3,7 +3,7 @@ import pytest
 
 from rag.errors import QuestionError
 from rag.serve import conversation
-from rag.serve.conversation import is_follow_up, resolve
+from rag.answer.followup import is_follow_up, resolve
 
 SHOS = "001_6b3bc755e8fe2ed9.txt"
 

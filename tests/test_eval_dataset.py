@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import EvalInputError
-from rag.evals.dataset import load_dataset, normalise
+from rag.evals.dataset import load_dataset, parse, shared_questions
 from rag.ingest.corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,14 @@ def test_keys_are_found_after_normalising_quotes_dashes_and_yo(tmp_path, texts):
     assert load_dataset(write(tmp_path, line), texts)[0].keys == line["keys"]
 
 
+def test_one_alternative_of_a_key_group_is_enough(tmp_path, texts):
+    """An inflected alternative («Душанбинской») may stand beside the text's own form («Душанбе»)."""
+    line = {**GOOD, "keys": [["Душанбе", "Душанбинской"]], "type": "place", "style": "plain", "pair": "p1",
+            "history": [{"role": "user", "content": "Где прошла сессия?"}]}
+    q = load_dataset(write(tmp_path, line), texts)[0]
+    assert (q.keys, q.type, q.style, q.pair, q.history) == (line["keys"], "place", "plain", "p1", line["history"])
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
@@ -53,11 +61,15 @@ def test_keys_are_found_after_normalising_quotes_dashes_and_yo(tmp_path, texts):
         ({**GOOD, "keys": []}, "an answerable question needs at least one key group and one source"),
         ({**TRAP, "sources": [ODKB]}, "an unanswerable question has no keys and no sources"),
         ({**GOOD, "sources": ["999_nowhere.txt"]}, "line 1 (g1): unknown source file '999_nowhere.txt'"),
-        ({**GOOD, "keys": [["Душанбе"], ["Берлин"]]}, "key 'Берлин' occurs in none of its sources"),
+        ({**GOOD, "keys": [["Душанбе"], ["Берлин"]]}, "key 'Берлин': no alternative occurs in its sources"),
+        ({**GOOD, "keys": [["Берлин", "Париж"]]}, "key 'Берлин' / 'Париж': no alternative occurs"),
         # Бишкек is in 001, not in the one source listed: the key must be in a listed source
-        ({**GOOD, "keys": [["Бишкек"]]}, "key 'Бишкек' occurs in none of its sources"),
+        ({**GOOD, "keys": [["Бишкек"]]}, "key 'Бишкек': no alternative occurs in its sources"),
         # site furniture (the currency widget) is cleaned away, so it cannot be a key
-        ({**GOOD, "keys": [["Курс валют"]]}, "key 'Курс валют' occurs in none of its sources"),
+        ({**GOOD, "keys": [["Курс валют"]]}, "key 'Курс валют': no alternative occurs in its sources"),
+        ({**GOOD, "type": "weather"}, "'type' 'weather' is none of person, organisation"),
+        ({**GOOD, "style": 3}, "field 'style' must be str, not int"),
+        ({**GOOD, "history": [{"role": "bot", "content": "x"}]}, "'history' must be a list of"),
     ],
 )
 def test_malformed_lines_are_rejected_with_a_clear_message(tmp_path, texts, line, message):
@@ -82,24 +94,58 @@ def test_an_empty_or_missing_dataset_is_refused(tmp_path, texts):
         load_dataset(tmp_path / "missing.jsonl", texts)
 
 
-# The shipped eval set: what the issue promises about it, checked so that edits cannot quietly break it.
-DATASET = ROOT / "eval" / "dev.jsonl"
+# The shipped sets: what the issue promises about them, checked so that edits cannot quietly break them.
+EVAL = ROOT / "eval"
+SEED_SETS = ["dev", "test", "contrast", "calibration", "calibration-nearmiss"]
+ALL_SETS = sorted(EVAL.glob("*.jsonl")) + sorted((ROOT / "tests" / "data").glob("*.jsonl"))
 
 
-def questions_of(path: Path) -> set[str]:
-    return {normalise(json.loads(line)["question"]) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+def test_the_seed_sets_are_valid_and_cover_what_the_issue_asks(texts):
+    sets = {name: load_dataset(EVAL / f"{name}.jsonl", texts) for name in SEED_SETS}
+    dev = sets["dev"]
+    assert len(dev) >= 60 and sum(not q.answerable for q in dev) >= 10
+    assert sum(not re.search("[а-яё]", q.question, re.IGNORECASE) for q in dev) >= 3
+    assert {s for q in dev for s in q.sources} == set(texts)  # every article
+    assert sum(len(q.sources) > 1 for q in dev) >= 3  # facts found in two articles
+    test = sets["test"]
+    assert {"colloquial", "typo", "english", "followup", "near_miss"} <= {q.style for q in test}
+    assert {"definition", "list", "reason", "how"} <= {q.type for q in test}
+    assert all(q.history for q in test if q.style == "followup")
+    pairs = {}
+    for q in sets["contrast"]:
+        pairs.setdefault(q.pair, []).append(q.answerable)
+    assert all(sorted(p) == [False, True] for p in pairs.values()) and len(pairs) >= 15  # a paraphrase and its near miss
+    assert sum(q.style == "near_miss" and not q.answerable for q in sets["calibration-nearmiss"]) >= 8
 
 
-def test_the_eval_set_is_valid_and_covers_what_the_issue_asks(texts):
-    questions = load_dataset(DATASET, texts)
-    unanswerable = [q for q in questions if not q.answerable]
-    english = [q for q in questions if not re.search("[а-яё]", q.question, re.IGNORECASE)]
-    assert len(questions) >= 60 and len(unanswerable) >= 10 and len(english) >= 3
-    assert {s for q in questions for s in q.sources} == set(texts)  # every article
-    assert sum(len(q.sources) > 1 for q in questions) >= 3  # facts found in two articles
+def test_the_second_corpus_set_is_well_formed():
+    """maint-guide.jsonl is grounded in HTML files, checked against them once the ingest stage reads HTML
+    (`rag eval` skips it until then); its lines are checked here already."""
+    parsed = [parse(line) for line in (EVAL / "maint-guide.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert [problems for _, problems in parsed if problems] == []
+    questions = [q for q, _ in parsed]
+    assert len(questions) >= 40 and sum(not q.answerable for q in questions) >= 8
+    seeds = sum(len((EVAL / f"{n}.jsonl").read_text(encoding="utf-8").splitlines()) for n in ("test", "contrast"))
+    assert len(questions) + seeds >= 150  # the held-out questions, the issue's "at least 150 in all"
 
 
-def test_the_eval_set_shares_no_question_with_the_tests_or_the_calibration_set():
-    eval_questions = questions_of(DATASET)
-    assert not eval_questions & questions_of(ROOT / "tests" / "data" / "questions.jsonl")
-    assert not eval_questions & questions_of(ROOT / "eval" / "calibration.jsonl")
+def test_no_set_shares_a_question_or_a_one_word_edit_of_one_with_another():
+    """A trap written as a one-word edit of a test question («…секретарь ОДКБ?» → «…секретарь ШОС?») in another
+    set would let one set leak into the other; within a set (contrast pairs) they are the point."""
+    sets = {str(p.relative_to(ROOT)): [json.loads(line)["question"] for line in p.read_text(encoding="utf-8").splitlines() if line.strip()] for p in ALL_SETS}
+    assert len(sets) >= 7
+    assert shared_questions(sets) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        ("Кто генеральный секретарь ОДКБ?", "Кто генеральный секретарь ШОС?", True),  # one word replaced
+        ("Где прошла сессия ОДКБ?", "Где прошла сессия?", True),  # one word left out
+        ("Где прошла сессия?", "Где прошла сессия ОДКБ в Душанбе?", False),
+        ("«Где» прошла сессия ОДКБ?", "где прошла сессия одкб", True),  # case and quotes do not count
+    ],
+)
+def test_one_word_edits_are_caught(a, b, near):
+    assert bool(shared_questions({"x": [a], "y": [b]})) is near
+    assert shared_questions({"x": [a, b]}) == []  # within one set

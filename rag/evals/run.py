@@ -1,18 +1,25 @@
-"""`rag eval`: one labelled dataset through several pipeline configurations, scored side by side."""
+"""`rag eval`: labelled question sets through several pipeline configurations, scored side by side, with
+intervals, and the answer rules of the gated configuration switched off one at a time (ablation)."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
+from rag.answer.followup import resolve
 from rag.config import Settings
 from rag.encode.embedder import Embedder
-from rag.errors import EvalInputError
+from rag.errors import CorpusError, EvalInputError
+from rag.evals.ablation import ablate
 from rag.evals.dataset import Question, corpus_texts, load_dataset
-from rag.evals.metrics import Scored, ranked_files, score, summarise
+from rag.evals.intervals import intervals
+from rag.evals.metrics import ranked_files, score, summarise
+from rag.evals.results import ConfigResult, SetRun
+from rag.evals.sets import EvalSet
 from rag.pipeline import RAG
 
 # Settings each configuration overrides. None of them changes the index, so one build serves them all.
@@ -23,27 +30,17 @@ CONFIGS: dict[str, dict] = {
     "hybrid": {"retrieval_mode": "hybrid"},
 }
 DEFAULT_CONFIGS = ("bm25", "dense", "hybrid")
-GATED_CONFIG = "hybrid"  # the default pipeline, which the CI gate holds to the thresholds
+GATED_CONFIG = "hybrid"  # the default pipeline: the CI gate holds it to the thresholds, the ablation runs on it
 
 
 @dataclass
-class ConfigResult:
-    """One configuration's answers, per-question scores and metrics."""
+class Prepared:
+    """A set validated against its corpus, ready to run (or the reason it is skipped)."""
 
-    name: str
-    predictions: list[dict]  # `rag ask --json` objects plus id, config and the retrieved files
-    scored: list[Scored]
-    metrics: dict
-    seconds: float
-
-
-@dataclass
-class EvalRun:
-    dataset: Path
-    corpus: Path
-    questions: list[Question]
-    results: list[ConfigResult]
-    seconds: float
+    eval_set: EvalSet
+    settings: Settings
+    questions: list[Question] = field(default_factory=list)
+    skipped: str | None = None
 
 
 def check_configs(names: Sequence[str]) -> list[str]:
@@ -53,35 +50,91 @@ def check_configs(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def run_config(name: str, rag: RAG, questions: list[Question], bar: tqdm) -> ConfigResult:
+def cited_sources(dataset: Path) -> set[str]:
+    """Every source file the dataset's lines name, read leniently (only to tell why a set cannot run)."""
+    out = set()
+    for line in dataset.read_text(encoding="utf-8").splitlines():
+        try:
+            out.update(s for s in json.loads(line).get("sources", []) if isinstance(s, str))
+        except (json.JSONDecodeError, AttributeError):
+            continue
+    return out
+
+
+def prepare(eval_set: EvalSet, settings: Settings) -> Prepared:
+    """Validate a set against its corpus. A set whose corpus cannot be read at all, or has none of the files
+    its questions cite readable (HTML before the ingest stage reads it), is skipped with the reason; any
+    other problem of the set is an error."""
+    settings = settings.model_copy(update={k: v for k, v in (("corpus_dir", eval_set.corpus), ("index_dir", eval_set.index)) if v})
+    try:
+        texts = corpus_texts(settings.corpus_dir)
+    except CorpusError as e:
+        return Prepared(eval_set, settings, skipped=f"corpus not readable: {e}")
+    try:
+        return Prepared(eval_set, settings, load_dataset(eval_set.dataset, texts))
+    except EvalInputError:
+        cited = cited_sources(eval_set.dataset) if eval_set.dataset.is_file() else set()
+        if cited and not cited & set(texts):
+            kinds = ", ".join(sorted({Path(s).suffix or "(none)" for s in cited}))
+            return Prepared(eval_set, settings, skipped=(
+                f"none of the {len(cited)} files its questions cite ({kinds}) is a readable file of {settings.corpus_dir}"
+            ))
+        raise
+
+
+def question_text(q: Question) -> str:
+    """A follow-up is answered as the chat answers it: made standalone with its history."""
+    return resolve(q.question, q.history) if q.history else q.question
+
+
+def run_config(name: str, rag: RAG, questions: list[Question], texts: dict[str, str], bar: tqdm) -> ConfigResult:
     t0 = time.perf_counter()
-    texts = {source: doc.text for source, doc in rag.index.documents.items()}
-    predictions, scored = [], []
+    predictions, scored, gathered = [], [], []
     for q in questions:
         bar.set_postfix_str(f"{name} {q.id}")
-        result, gathered = rag.ask_traced(q.question)
+        result, g = rag.ask_traced(question_text(q))
         answer = result.to_dict()
-        ranked = ranked_files(hit.chunk.source for hit in gathered.hits)
+        ranked = ranked_files(hit.chunk.source for hit in g.hits)
         predictions.append({"id": q.id, "config": name, **answer, "retrieved": ranked})
         scored.append(score(q, answer, ranked, texts))
+        gathered.append(g)
         bar.update()
-    return ConfigResult(name, predictions, scored, summarise(scored), round(time.perf_counter() - t0, 1))
+    return ConfigResult(name, predictions, scored, summarise(scored), intervals(scored), round(time.perf_counter() - t0, 1), gathered)
+
+
+def run_set(p: Prepared, configs: Sequence[str], embedder: Embedder, bar: tqdm, ablation: bool) -> SetRun:
+    t0 = time.perf_counter()
+    run = SetRun(p.eval_set, p.settings.corpus_dir, p.questions)
+    # The index of a set's own corpus: its documents' cleaned text is what quotes are checked against.
+    for name in configs:
+        rag = RAG(p.settings.model_copy(update=CONFIGS[name]), embedder)
+        texts = {source: doc.text for source, doc in rag.index.documents.items()}
+        run.results.append(run_config(name, rag, p.questions, texts, bar))
+    gated = next((r for r in run.results if r.name == GATED_CONFIG), None)
+    if ablation and gated:
+        run.ablation = ablate(p.settings.model_copy(update=CONFIGS[GATED_CONFIG]), p.questions, gated, texts)
+    run.seconds = round(time.perf_counter() - t0, 1)
+    return run
 
 
 def run_eval(
-    dataset: Path, settings: Settings, configs: Sequence[str] = DEFAULT_CONFIGS,
-    embedder: Embedder | None = None, progress: bool = True,
-) -> EvalRun:
-    """Validate the dataset against the corpus, then answer every question in every configuration,
-    sharing one embedder and one index."""
-    t0 = time.perf_counter()
+    sets: Sequence[EvalSet], settings: Settings, configs: Sequence[str] = DEFAULT_CONFIGS,
+    embedder: Embedder | None = None, progress: bool = True, ablation: bool = True,
+) -> list[SetRun]:
+    """Validate every set against its corpus first (fail fast, before the model loads), then answer every
+    question of every set in every configuration, sharing one embedder."""
     configs = check_configs(configs)
-    questions = load_dataset(dataset, corpus_texts(settings.corpus_dir))  # fail fast, before the model loads
-    embedder = embedder or Embedder(settings)
-    embedder.embed_queries(["прогрев"])  # the first encoder call is slow; keep it out of the latencies
-    results = []
-    with tqdm(total=len(questions) * len(configs), desc="eval", unit="q", disable=not progress) as bar:
-        for i, name in enumerate(configs):
-            rag = RAG(settings.model_copy(update=CONFIGS[name]), embedder)
-            results.append(run_config(name, rag, questions, bar))
-    return EvalRun(dataset, settings.corpus_dir, questions, results, round(time.perf_counter() - t0, 1))
+    prepared = [prepare(s, settings) for s in sets]
+    runnable = [p for p in prepared if not p.skipped]
+    if runnable:
+        embedder = embedder or Embedder(settings)
+        embedder.embed_queries(["прогрев"])  # the first encoder call is slow; keep it out of the latencies
+    runs = []
+    total = sum(len(p.questions) for p in runnable) * len(configs)
+    with tqdm(total=total, desc="eval", unit="q", disable=not progress) as bar:
+        for p in prepared:
+            if p.skipped:
+                runs.append(SetRun(p.eval_set, p.settings.corpus_dir, skipped=p.skipped))
+            else:
+                runs.append(run_set(p, configs, embedder, bar, ablation))
+    return runs

@@ -1,0 +1,233 @@
+"""The answer rules: named checks that decide which evidence may answer a question and whether the best of it
+is sure enough. `decide()` (extract.py) consults every rule that `settings.disabled_rules` does not switch off,
+so `rag eval` can switch each off in turn and measure what it earns (the ablation table).
+
+A rule is a name, a docstring with an example, and a function `(Asked, Evidence) -> bool`: True when the
+evidence passes. An "evidence" rule filters the candidate sentences; an "answer" rule judges the one that
+won and turns a failure into an abstention. A new rule is one function and one line in RULES.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from rag.config import Settings
+from rag.errors import SettingsError
+from rag.index import analysis
+from rag.retrieve.retriever import Evidence
+
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+NUMBER = re.compile(r"\d+")
+ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
+YEAR = re.compile(r"\b\d{4}\b")
+MONTHS = r"(янв|фев|мар|апр|ма[йяе]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?"
+DAY_MONTH = rf"\b\d{{1,2}} {MONTHS}|\b\d{{2}}\.\d{{2}}\.\d{{4}}"
+WHEN = (rf"{DAY_MONTH}|\b{MONTHS} \d{{4}}|\b\d{{4}} (год|г\.)|\b(вчера|сегодня|завтра|недавно|понедельник|вторник|"
+        r"сред[уа]|четверг|пятниц|суббот|воскресень)")
+FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
+# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
+WHICH_ORGANISATION = re.compile(
+    r"\b(как(ой|ая|ое|ую|ие|их|ом|ого|ому)|which|what)\s+(\w+\s+)?"
+    r"(организаци|компани|парти[юия]|агентств|ведомств|издани|фонд[аеу]?\b|банк[аеу]?\b|organi[sz]ation|company|agency)",
+    re.I,
+)
+ORG_NAME = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
+WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
+# What kind of answer a question asks for: the name of the rule that holds its evidence to that kind.
+ASKS = {
+    "year_for_what_year": re.compile(r"\b(в каком году|какого года|what year|which year)\b", re.I),
+    "digits_for_a_period": re.compile(r"\b(на какие годы|на какой (срок|период)|на сколько лет|for which years|for what period)\b", re.I),
+    "day_for_what_date": re.compile(r"\b(какого числа|what date)\b", re.I),
+    "time_for_when": re.compile(r"\b(когда|when)\b", re.I),
+    "person_for_who": re.compile(r"\b(кто|кого|кому|who|whom)\b", re.I),
+    "name_for_which_organisation": WHICH_ORGANISATION,
+    "number_for_how_many": re.compile(r"\b(сколько|скока|скольких|how many|how much)\b", re.I),
+}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a question demands of its evidence, worked out once per question, not once per sentence."""
+
+    question: str
+    kinds: frozenset[str]  # names of the ASKS rules whose question pattern matches
+    numbers: list[str]  # must occur in the article
+    role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
+    distinctive: frozenset[str]  # terms of the question's acronyms and ordinals: must occur in the article
+    russian: bool  # the answer must share a word with the question
+    coverage: float  # share of the question's words that the articles use
+    settings: Settings
+
+
+def asked(question: str, coverage: float, settings: Settings) -> Asked:
+    """A "how many" question needs a number in the evidence, "when" a date, "what year" a year; the
+    question's numbers, acronyms and ordinals must occur in the article ("the seventh meeting" is not
+    answered by an article about the sixth, "ОДКБ" not by one about "ШОС"). English names and acronyms
+    are not spelled as in Russian articles, so only Russian questions are held to the last two."""
+    russian = bool(CYRILLIC.search(question))
+    m = WHO_IS.match(question) if russian else None
+    # Questions with a verb ("Кто поблагодарил…") are not role questions.
+    role = frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
+    marked = ACRONYM.findall(question) + analysis.tagged(question, "Anum") if russian else []
+    return Asked(
+        question=question,
+        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(question)),
+        numbers=NUMBER.findall(question),
+        role=role,
+        distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
+        russian=russian,
+        coverage=coverage,
+        settings=settings,
+    )
+
+
+def names_a_person(sentence: str) -> bool:
+    """A first name, surname or patronymic, or an unknown capitalised word that is not the sentence's first."""
+    later = " ".join(re.findall(r"\w+", sentence)[1:])
+    capitalised = re.findall(r"\b[A-ZА-ЯЁ][a-zа-яё]+", later)
+    return bool(analysis.tagged(" ".join(capitalised), "Name", "Surn", "Patr")) or any(
+        not analysis.is_dictionary_word(w.lower()) for w in capitalised
+    )
+
+
+def names_the_role(role: frozenset[str], sentence: str) -> bool:
+    """All the role's words within a few words of each other (not "секретари ... ШОС" nor
+    "премьер-министр Армении ... президент Таджикистана")."""
+    seq = analysis.terms(sentence)
+    width = len(role) + 1
+    return any(role <= set(seq[i : i + width]) for i in range(max(1, len(seq) - width + 1)))
+
+
+@lru_cache(maxsize=256)
+def article_terms(document: str) -> frozenset[str]:
+    return frozenset(analysis.terms(document))
+
+
+def confidence(question: str, e: Evidence, coverage: float, settings: Settings) -> float:
+    """How sure the evidence answers the question, on the scale the abstain thresholds are calibrated on.
+    Words of a Russian question that the articles never use make an answer less likely."""
+    if not CYRILLIC.search(question):  # cross-lingual: word overlap and coverage say nothing
+        return e.similarity
+    return e.score - settings.coverage_weight * (1.0 - coverage)
+
+
+def threshold(question: str, settings: Settings) -> float:
+    return settings.abstain_threshold if CYRILLIC.search(question) else settings.abstain_threshold_crosslingual
+
+
+# --- The rules, in the order they are checked (cheap ones first) -------------------------------------------
+
+
+def shares_a_word(a: Asked, e: Evidence) -> bool:
+    """A sentence that shares no word with a Russian question is only similar in topic: its chunk's context
+    lifts it (sentence vectors are read in context), so alone it is a near miss. «В каком году Мирманова дала
+    интервью?» is not answered by «Стратегия "Центральная Азия – 2040" принята…»."""
+    return e.overlap > 0 or not a.russian
+
+
+def year_for_what_year(a: Asked, e: Evidence) -> bool:
+    """«В каком году…?» needs a four-digit year: «Саммит пройдет в 2025 году» passes, «Саммит пройдет летом» not."""
+    return "year_for_what_year" not in a.kinds or bool(YEAR.search(e.text))
+
+
+def digits_for_a_period(a: Asked, e: Evidence) -> bool:
+    """«На какой срок…?» needs digits: «Программа на 2025–2027 годы» passes, «Программа на ближайшие годы» not."""
+    return "digits_for_a_period" not in a.kinds or bool(NUMBER.search(e.text))
+
+
+def day_for_what_date(a: Asked, e: Evidence) -> bool:
+    """«Какого числа…?» needs a day and month: «Встреча пройдет 9 августа» passes, «Встреча пройдет в августе» not."""
+    return "day_for_what_date" not in a.kinds or bool(re.search(DAY_MONTH, e.text, re.I))
+
+
+def time_for_when(a: Asked, e: Evidence) -> bool:
+    """«Когда…?» needs a time expression: «Встреча пройдет 9 августа» or «…в пятницу» passes, «Встреча пройдет в Астане» not."""
+    return "time_for_when" not in a.kinds or bool(re.search(WHEN, e.text, re.I))
+
+
+def person_for_who(a: Asked, e: Evidence) -> bool:
+    """«Кто…?» needs a person: «Об этом заявил Иван Петров» passes, «Об этом заявили в министерстве» not."""
+    return "person_for_who" not in a.kinds or names_a_person(e.text)
+
+
+def name_for_which_organisation(a: Asked, e: Evidence) -> bool:
+    """«Какая организация…?» needs a name in quotes or an acronym: «Она работает в ОДКБ» passes,
+    «Она работает в одной организации» not."""
+    return "name_for_which_organisation" not in a.kinds or bool(ORG_NAME.search(e.text))
+
+
+def number_for_how_many(a: Asked, e: Evidence) -> bool:
+    """«Сколько…?» needs a number, a fraction or a numeral: «Приехали 120 участников», «…сорок участников» and
+    «…половина участников» pass, «Приехали участники из разных городов» not."""
+    return "number_for_how_many" not in a.kinds or bool(
+        NUMBER.search(e.text) or FRACTIONS.search(e.text) or analysis.tagged(e.text, "NUMR")
+    )
+
+
+def role_words_together(a: Asked, e: Evidence) -> bool:
+    """«Кто генеральный секретарь ОДКБ?» needs «генеральный секретарь ОДКБ» within a few words:
+    «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not."""
+    return a.role is None or names_the_role(a.role, e.text)
+
+
+def question_numbers_in_article(a: Asked, e: Evidence) -> bool:
+    """Numbers the question names must occur in the article: «Какая программа принята на 2031–2035 годы?» is
+    not answered by an article about the programme for 2025–2027."""
+    return all(n in e.document for n in a.numbers)
+
+
+def acronyms_and_ordinals_in_article(a: Asked, e: Evidence) -> bool:
+    """Acronyms and ordinals of a Russian question must occur in the article: «седьмая встреча» is not answered
+    by an article about the sixth, «ОДКБ» not by one about «ШОС»."""
+    return not a.distinctive or a.distinctive <= article_terms(e.document)  # an article's terms: ~3 ms
+
+
+def confident(a: Asked, e: Evidence) -> bool:
+    """The best evidence must reach the calibrated threshold (`rag calibrate`), else abstain: a question on the
+    weather («Какая погода в Астане?») is not answered by the closest sentence, «Саммит пройдет в Астане»."""
+    return confidence(a.question, e, a.coverage, a.settings) >= threshold(a.question, a.settings)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named check: `applies` "evidence" filters candidate sentences, "answer" judges the chosen one."""
+
+    name: str
+    check: Callable[[Asked, Evidence], bool]
+    applies: Literal["evidence", "answer"] = "evidence"
+
+    @property
+    def doc(self) -> str:
+        return " ".join((self.check.__doc__ or "").split())
+
+
+RULES: dict[str, Rule] = {
+    r.name: r
+    for r in [
+        Rule("shares_a_word", shares_a_word),
+        Rule("year_for_what_year", year_for_what_year),
+        Rule("digits_for_a_period", digits_for_a_period),
+        Rule("day_for_what_date", day_for_what_date),
+        Rule("time_for_when", time_for_when),
+        Rule("person_for_who", person_for_who),
+        Rule("name_for_which_organisation", name_for_which_organisation),
+        Rule("number_for_how_many", number_for_how_many),
+        Rule("role_words_together", role_words_together),
+        Rule("question_numbers_in_article", question_numbers_in_article),
+        Rule("acronyms_and_ordinals_in_article", acronyms_and_ordinals_in_article),
+        Rule("confident", confident, "answer"),
+    ]
+}
+
+
+def check_names(names: list[str]) -> None:
+    """Refuse a disabled rule that does not exist, so a typo cannot leave a rule on unnoticed."""
+    if unknown := sorted(set(names) - set(RULES)):
+        raise SettingsError(f"disabled_rules: unknown rule(s) {', '.join(unknown)}: choose from {', '.join(RULES)}")
+
+
+def enabled(settings: Settings, applies: str) -> list[Rule]:
+    return [r for r in RULES.values() if r.applies == applies and r.name not in settings.disabled_rules]

@@ -1,0 +1,71 @@
+"""The answer rules one by one, on made-up sentences (no model, no index), and `decide()` switching them off."""
+import pytest
+
+from rag.answer.extract import decide
+from rag.answer.rules import RULES, asked, check_names
+from rag.config import Settings
+from rag.errors import SettingsError
+from rag.retrieve.retriever import Evidence
+
+SETTINGS = Settings()
+
+
+def evidence(text: str, document: str | None = None, overlap: float = 1.0, score: float = 1.0) -> Evidence:
+    return Evidence("made-up.txt", 0, len(text), text, score, score, overlap, 1, False, document or text)
+
+
+def passes(rule: str, question: str, sentence: str, **kw) -> bool:
+    return RULES[rule].check(asked(question, 1.0, SETTINGS), evidence(sentence, **kw))
+
+
+# (rule, question, a sentence that passes, a sentence that does not): each rule's docstring example.
+CASES = [
+    ("shares_a_word", "В каком году Петров дал интервью?", "Петров дал интервью в 2020 году.", "Стратегия «Север – 2040» принята."),
+    ("year_for_what_year", "В каком году пройдет саммит?", "Саммит пройдет в 2025 году.", "Саммит пройдет летом."),
+    ("digits_for_a_period", "На какой срок принята программа?", "Программа принята на 2025–2027 годы.", "Программа принята на ближайшие годы."),
+    ("day_for_what_date", "Какого числа пройдет встреча?", "Встреча пройдет 9 августа.", "Встреча пройдет в августе."),
+    ("time_for_when", "Когда пройдет встреча?", "Встреча пройдет в пятницу.", "Встреча пройдет в Астане."),
+    ("person_for_who", "Кто об этом заявил?", "Об этом заявил Иван Петров.", "Об этом заявили в министерстве."),
+    ("name_for_which_organisation", "В какой организации она работает?", "Она работает в ОДКБ.", "Она работает в одной организации."),
+    ("number_for_how_many", "Сколько участников приехало?", "Приехали сорок участников.", "Приехали участники из разных городов."),
+    ("role_words_together", "Кто генеральный секретарь союза?", "Генеральный секретарь союза Иван Петров выступил.", "Секретарь совета и генеральный директор союза выступили."),
+    ("question_numbers_in_article", "Какая программа принята на 2031 год?", "Программа на 2031 год принята.", "Программа на 2027 год принята."),
+    ("acronyms_and_ordinals_in_article", "Где пройдет седьмая встреча ОДКБ?", "Седьмая встреча ОДКБ пройдет в Минске.", "Шестая встреча ШОС пройдет в Минске."),
+]
+
+
+def test_every_rule_has_a_case_and_a_docstring_example():
+    assert {c[0] for c in CASES} | {"confident"} == set(RULES)
+    assert all("«" in r.doc for r in RULES.values()), [r.name for r in RULES.values() if "«" not in r.doc]
+
+
+@pytest.mark.parametrize(("rule", "question", "good", "bad"), CASES, ids=[c[0] for c in CASES])
+def test_a_rule_lets_the_right_sentence_through_and_stops_the_near_miss(rule, question, good, bad):
+    overlap = {"bad": 0.0} if rule == "shares_a_word" else {}
+    assert passes(rule, question, good)
+    assert not passes(rule, question, bad, overlap=overlap.get("bad", 1.0))
+
+
+def test_a_rule_that_the_question_does_not_ask_for_lets_everything_through():
+    assert passes("year_for_what_year", "Где пройдет саммит?", "Саммит пройдет летом.")
+    assert passes("shares_a_word", "Where will the summit be held?", "Саммит пройдет в Астане.", overlap=0.0)  # English: no overlap expected
+
+
+def test_confident_abstains_below_the_calibrated_threshold():
+    question = "Где пройдет саммит?"
+    assert RULES["confident"].check(asked(question, 1.0, SETTINGS), evidence("Саммит пройдет в Астане.", score=0.9))
+    assert not RULES["confident"].check(asked(question, 1.0, SETTINGS), evidence("Саммит пройдет в Астане.", score=0.5))
+
+
+def test_decide_consults_only_the_enabled_rules():
+    question, weak = "В каком году пройдет саммит?", [evidence("Саммит пройдет летом.", score=0.9)]
+    assert decide(question, weak, 1.0, SETTINGS).abstained
+    answer = decide(question, weak, 1.0, Settings(disabled_rules=["year_for_what_year"]))
+    assert not answer.abstained and answer.answer == "Саммит пройдет летом."
+
+
+def test_disabled_rules_come_from_the_environment_and_a_typo_is_refused(monkeypatch):
+    monkeypatch.setenv("RAG_DISABLED_RULES", "confident, person_for_who")
+    assert Settings().disabled_rules == ["confident", "person_for_who"]
+    with pytest.raises(SettingsError, match="unknown rule.*confidant"):
+        check_names(["confidant"])

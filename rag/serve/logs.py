@@ -9,7 +9,8 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 
-from rag.answer.extract import Answer, confidence, right_kind
+from rag.answer.extract import Answer, candidates
+from rag.answer.rules import asked as analyse, confidence
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.pipeline import RAG, Gathered
@@ -50,7 +51,7 @@ def question_record(asked: str, answer: Answer, gathered: Gathered | None, rewri
     if "total" in t:
         ms["answer"] = round(t["total"] - sum(t.get(k, 0.0) for k in ("retrieval", "evidence")), 1)
         ms["total"] = round(rewrite_ms + t["total"], 1)
-    best = next(right_kind(gathered.query, gathered.evidence), None) if gathered else None
+    best = next(candidates(analyse(gathered.query, gathered.coverage, settings), gathered.evidence), None) if gathered else None
     top = answer.citations[0].source if answer.citations else (gathered.hits[0].chunk.source if gathered and gathered.hits else None)
     record = {
         "ms": ms, "abstained": answer.abstained,

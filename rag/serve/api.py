@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from urllib.parse import urlencode
 from html import escape
 from typing import Literal
 
@@ -12,7 +13,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +24,8 @@ from swagger_ui_bundle import swagger_ui_path
 from rag.config import Settings
 from rag.errors import QuestionError, RagError
 from rag.pipeline import RAG
-from rag.serve import conversation
+from rag.serve import feedback as feedback_mod
+from rag.serve.events import sse
 from rag.serve.ui import (
     STATIC,
     languages,
@@ -77,6 +79,18 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
+class FeedbackIn(BaseModel):
+    """👍 or 👎 on one answer, with what was asked and what the chat showed."""
+
+    model_config = ConfigDict(extra="forbid")
+    rating: Literal["up", "down"]
+    question: str = Field(max_length=20_000, description="The question as understood.")
+    asked: str = Field("", max_length=20_000, description="The user's own words, when the question was a follow-up.")
+    answer: str = Field(max_length=50_000)
+    abstained: bool = False
+    citations: list[CitationOut] = Field(default_factory=list, max_length=50)
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     documents: int
@@ -90,6 +104,12 @@ class Health(BaseModel):
 class ApiError(BaseModel):
     error: str
     detail: list | None = None
+
+
+def sse_example() -> str:
+    return ('event: understood\ndata: {"question": "Когда пройдет саммит ШОС?", "rewritten": true}\n\n'
+            'event: retrieved\ndata: {"query": "…", "hits": [{"source": "001_6b3bc755e8fe2ed9.txt", "score": 0.03}], "ms": 40.1}\n\n'
+            'event: decided\ndata: {"question": "…", "answer": "…", "abstained": false, "citations": […]}\n\n')
 
 
 def frame_ancestors(settings: Settings) -> str:
@@ -137,6 +157,8 @@ class Guard:
             allowed, set_cookie = self._authorized(HTTPConnection(scope))
             if not allowed:
                 return await self._refuse(scope, receive, send, path)
+            if set_cookie and scope["type"] == "http" and scope.get("method") == "GET" and not path.startswith("/api/"):
+                return await self._to_cookie(scope, receive, send)
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -160,6 +182,17 @@ class Guard:
             secure=secure, samesite="none" if secure else "lax", partitioned=secure,
         )
         return response.headers["set-cookie"]
+
+    async def _to_cookie(self, scope, receive, send):
+        """A page opened with ?token=: the token goes into an HttpOnly cookie and the address bar loses it (a
+        redirect to the same URL without it), so it is not in the history, in bookmarks or in shared links."""
+        request = HTTPConnection(scope)
+        query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+        response = RedirectResponse(scope["path"] + (f"?{query}" if query else ""), status_code=303)
+        response.headers.append("set-cookie", self._cookie(scope))
+        response.headers["referrer-policy"] = "no-referrer"
+        response.headers["cache-control"] = "no-store"
+        await response(scope, receive, send)
 
     async def _refuse(self, scope, receive, send, path: str):
         if scope["type"] == "websocket":
@@ -212,10 +245,37 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
 
     token = [Depends(HTTPBearer(auto_error=False, description="RAG_ACCESS_TOKEN, when the server sets one."))]  # documents it; Guard checks it
 
-    @app.post("/api/ask", response_model=AskResponse, responses=errors, tags=["api"], summary="Ask a question", dependencies=token)
-    def ask(body: AskRequest) -> dict:
-        """Answer a question with citations, or abstain; the same object as `rag ask --json`."""
-        return conversation.ask(rag, body.question, [m.model_dump() for m in body.history]).to_dict()
+    stream_doc = {"content": {"text/event-stream": {"schema": {"type": "string"}, "example": sse_example()}},
+                  "description": "With `Accept: text/event-stream`: one event per pipeline step, as it happens."}
+
+    @app.post("/api/ask", response_model=AskResponse, responses={**errors, 200: stream_doc}, tags=["api"], summary="Ask a question", dependencies=token)
+    def ask(body: AskRequest, request: Request):
+        """Answer a question with citations, or abstain; the same object as `rag ask --json`. A client that sends
+        `Accept: text/event-stream` gets server-sent events instead (as from `/api/ask/stream`)."""
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return ask_stream(body)
+        return rag.ask(body.question, history=[m.model_dump() for m in body.history]).to_dict()
+
+    @app.post("/api/ask/stream", responses={**errors, 200: stream_doc}, tags=["api"], summary="Ask, streamed step by step", dependencies=token)
+    def ask_stream(body: AskRequest) -> StreamingResponse:
+        """Server-sent events: `understood` (the question as understood, `rewritten`), `retrieved`, `evidence`,
+        `decided` (the answer), `answered` (the answer with timings: the object `/api/ask` returns)."""
+        steps = rag.steps(body.question, [m.model_dump() for m in body.history])
+        first = next(steps)  # an empty or over-long question is refused with a 422 before the stream starts
+        return StreamingResponse(sse(first, steps), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    store = feedback_mod.Store(feedback_mod.path(settings))
+
+    @app.post("/api/feedback", tags=["api"], summary="👍/👎 on an answer", dependencies=token, status_code=201)
+    def post_feedback(body: FeedbackIn) -> dict:
+        """Stored with the question, the answer and its citations (SQLite beside the index folder)."""
+        return {"id": store.add(body.rating, body.question, body.asked or body.question, body.answer, body.abstained,
+                                [c.model_dump() for c in body.citations])}
+
+    @app.get("/api/feedback/export", response_class=PlainTextResponse, tags=["api"], summary="Feedback as eval JSONL", dependencies=token)
+    def export_feedback() -> PlainTextResponse:
+        """One eval question a line (docs/eval.md): liked answers as references, disliked ones to be labelled."""
+        return PlainTextResponse("".join(line + "\n" for line in feedback_mod.export(store)), media_type="application/x-ndjson")
 
     @app.get("/api/health", response_model=Health, tags=["api"], summary="Index status")
     def get_health() -> Health:
@@ -250,8 +310,8 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
     app.mount("/rag-static", StaticFiles(directory=STATIC), name="rag-static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     for lang in languages():
-        mount_chat(app, rag, settings, f"/embed/{lang}", lang, embed=True)
-    mount_chat(app, rag, settings, "/")  # last: it takes every path not matched before
+        mount_chat(app, rag, settings, store, f"/embed/{lang}", lang, embed=True)
+    mount_chat(app, rag, settings, store, "/")  # last: it takes every path not matched before
     app.add_middleware(Guard, settings=settings)
     app.add_middleware(
         CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],

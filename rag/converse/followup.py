@@ -180,7 +180,7 @@ def statement(answer: str) -> str:
         sentence = m["said"]
     clause = re.split(r",\s", sentence, maxsplit=1)[0]
     words = clause.split()[:STATEMENT_WORDS]
-    if not words:
+    if len(TOKEN.findall(clause)) < 2:  # «…», a bare name: nothing stated to ask about
         return ""
     first = words[0]
     return " ".join([first if first.isupper() or analysis.tagged(first, "Name", "Surn", "Geox", "Orgn") else first.lower(), *words[1:]])

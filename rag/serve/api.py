@@ -290,6 +290,12 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
             raise HTTPException(404, "No such article in the index.")
         return HTMLResponse(render_source(doc, start, end, lang, settings), headers={"Content-Security-Policy": PAGE_CSP})
 
+    @app.get("/api/widget", include_in_schema=False)
+    def widget_check() -> dict:
+        """What widget.js asks before it opens the chat: CORS refuses an origin that may not embed it, the Guard
+        a missing or wrong token; either way the widget says so in the page's language."""
+        return {"ok": True}
+
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> Response:
         return Response(widget_js(), media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "max-age=300"})

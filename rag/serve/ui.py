@@ -166,7 +166,7 @@ def gradio_texts() -> gr.I18n:
 @cache
 def widget_js() -> str:
     """widget.js with the widget's texts in every UI language."""
-    keys = ("title", "widget_open", "widget_close")
+    keys = ("title", "widget_open", "widget_close", "widget_not_allowed", "widget_no_token")
     texts = {lang: {k: ui_texts(lang)[k] for k in keys} for lang in languages()}
     return (STATIC / "widget.js").read_text(encoding="utf-8").replace("/*TEXTS*/{}", json.dumps(texts, ensure_ascii=False))
 

@@ -143,10 +143,11 @@ class Guard:
         """(token accepted, token came in the URL and should become a cookie)."""
         expected = self.settings.access_token.encode()
         ok = lambda v: bool(v) and hmac.compare_digest(v.encode(), expected)
+        if ok(request.query_params.get("token", "")):  # even with the cookie set: the URL must lose it
+            return True, True
         auth = request.headers.get("authorization", "")
-        if ok(auth.removeprefix("Bearer ").strip()) or ok(request.headers.get("x-access-token", "")) or ok(request.cookies.get(COOKIE, "")):
-            return True, False
-        return (True, True) if ok(request.query_params.get("token", "")) else (False, False)
+        header = ok(auth.removeprefix("Bearer ").strip()) or ok(request.headers.get("x-access-token", ""))
+        return header or ok(request.cookies.get(COOKIE, "")), False
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):

@@ -99,7 +99,7 @@ def render_answer(ans: Answer, t: dict, settings: Settings, rewritten: bool, dec
     if sources and ans.citations:
         items = "".join(render_citation(i, c, t, settings) for i, c in enumerate(ans.citations, 1))
         parts.append(f'<div class="rag-sources"><span>{_one_line(t["sources"])}</span><ol>{items}</ol></div>')
-        parts.append(f'<button type="button" class="rag-copy" aria-label="{escape(t["copy"])}">{_one_line(t["copy"])}</button>')
+        parts.append(f'<button type="button" class="rag-copy">{_one_line(t["copy"])}</button>')
     return "".join(parts)
 
 

@@ -131,3 +131,37 @@ def test_nothing_to_lean_on_leaves_the_question_alone():
 def test_bad_questions_are_refused_even_with_history(seed_rag, bad):
     with pytest.raises(QuestionError):
         seed_rag.ask(bad, history=user("Где пройдет саммит ШОС?"))
+
+
+def evidence(document: str, sentence: str):
+    from rag.retrieve.retriever import Evidence
+
+    start = document.index(sentence)
+    return Evidence("a.txt", start, start + len(sentence), sentence, 1.0, 1.0, 1.0, 0, False, document)
+
+
+def test_a_quotation_is_credited_to_the_speaker_after_it():
+    from rag.converse.attribution import credit
+
+    doc = 'Вступление.\n"Рынок вырос на треть. Спрос растёт", — сказал министр Петров.\nДругой абзац.'
+    start, end, who = credit(evidence(doc, "Рынок вырос на треть."))
+    assert who == "министр Петров" and doc[start:end] == who
+    assert credit(evidence(doc, "Другой абзац.")) is None  # no quotation closes after it
+    other = 'Первый абзац "цитаты.\nВторой абзац", — сказал Петров.'
+    assert credit(evidence(other, "Первый абзац")) is None  # the attribution must be in the same paragraph
+
+
+def test_who_said_questions_are_recognised():
+    from rag.converse.attribution import asks_who_said
+
+    assert asks_who_said("Кто заявил, что рынок вырос?") and asks_who_said("А кто это сказал?")
+    assert not asks_who_said("Кто генеральный секретарь ОДКБ?")
+
+
+def test_the_statement_of_an_answer_is_its_reported_clause():
+    from rag.converse.followup import person_in, statement
+
+    assert statement("Министр сообщил, что завод откроют весной, которого ждали давно.") == "завод откроют весной"
+    assert statement("МОСКВА, 3 апр — Вести. Цены выросли на треть, сообщили в ведомстве.") == "цены выросли на треть"
+    assert statement("…") == ""
+    assert person_in("Вчера министр Иван Петров открыл завод.") == ["Иван", "Петров"]

@@ -20,7 +20,7 @@ run: $(VENV)/.run-installed
 	@$(PY) app.py
 
 test: $(VENV)/.test-installed
-	@test -x /usr/bin/chromium || tools/setup.sh $(VENV) $(TEST_EXTRAS) --browser
+	@test -x /usr/bin/chromium -a -f .cache-npm/node_modules/axe-core/axe.min.js || tools/setup.sh $(VENV) $(TEST_EXTRAS) --browser
 	$(PY) -m pytest
 
 # Unit tests only: no model, no index, no server (< 30 s).

@@ -78,20 +78,24 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     k: Annotated[Optional[int], typer.Option("--k", help="Chunks to retrieve.")] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say on stderr what was retrieved, and how fast.")] = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Answer a question with citations, or say the articles don't tell."""
-    from rag.pipeline import RAG
+    from rag.pipeline import RAG, Answered, Decided, Retrieved
 
     # k and mode are settings: validated (k ≥ 1, a known mode) before anything loads.
-    answer = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode)).ask(question)
-    if as_json:
-        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
-        return
-    typer.echo(answer.answer)
-    for i, c in enumerate(answer.citations, 1):
-        typer.echo(f"  [{i}] {c.source} [{c.start}:{c.end}] ({c.score:.3f}): «{c.quote}»")
+    rag = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode))
+    for step in rag.steps(question):
+        if isinstance(step, Retrieved) and verbose:
+            typer.echo(f"rag: {len(step.hits)} chunks in {step.ms:.0f} ms", err=True)
+        elif isinstance(step, Decided) and not as_json:  # the answer as soon as it is chosen
+            typer.echo(step.answer.answer)
+            for i, c in enumerate(step.answer.citations, 1):
+                typer.echo(f"  [{i}] {c.source} [{c.start}:{c.end}] ({c.score:.3f}): «{c.quote}»")
+        elif isinstance(step, Answered) and as_json:
+            typer.echo(json.dumps(step.answer.to_dict(), ensure_ascii=False, indent=1))
 
 
 CALIBRATION_SETS = [ROOT / "eval" / "calibration.jsonl", ROOT / "eval" / "calibration-nearmiss.jsonl"]
@@ -192,6 +196,28 @@ def serve(
     from rag.serve.api import serve as run
 
     run(load_settings(host=host, port=port, root_path=root_path, watch=watch, corpus_dir=corpus, index_dir=index))
+
+
+feedback_app = typer.Typer(no_args_is_help=True, help="👍/👎 the chat collected (SQLite beside the index folder).")
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+@clean_errors
+def feedback_export(
+    out: Annotated[Optional[Path], typer.Option("--out", help="JSONL file to write (default: standard output).")] = None,
+    index: IndexOpt = None,
+) -> None:
+    """The feedback as eval JSONL: liked answers as references, disliked ones to be labelled (docs/eval.md)."""
+    from rag.serve import feedback
+
+    settings = load_settings(index_dir=index)
+    lines = [line + "\n" for line in feedback.export(feedback.Store(feedback.path(settings)))]
+    if out is None:
+        typer.echo("".join(lines), nl=False)
+    else:
+        out.write_text("".join(lines), encoding="utf-8")
+        typer.echo(f"{len(lines)} answers with feedback → {out}", err=True)
 
 
 def main() -> None:

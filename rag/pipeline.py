@@ -1,13 +1,19 @@
-"""The one entry point the CLI, the web UI, the API and the eval share: load (or build) the index, answer."""
+"""The one entry point the CLI, the web UI, the API and the eval share: load (or build) the index, answer.
+
+`RAG.steps(question, history)` yields what is known as soon as it is known — Understood, Retrieved, Found,
+Decided, Answered — so a chat can show «ищу в статьях…» and then the answer without waiting for the rest;
+`RAG.ask` is the last of those steps."""
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from rag.answer.extract import Answer, decide
-from rag.answer.rules import check_names
+from rag.answer.rules import check_names, names_a_person
 from rag.config import MODES, Settings
+from rag.converse import attribution, followup
 from rag.encode.embedder import Embedder
 from rag.errors import QuestionError, SettingsError
 from rag.index import build as index_mod
@@ -24,6 +30,46 @@ class Gathered:
     evidence: list[Evidence]
     coverage: float
     timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Understood:
+    """The question as understood: `rewritten` when a follow-up was made standalone from the conversation."""
+
+    question: str
+    rewritten: bool
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    query: str  # typos corrected
+    hits: list[Hit]
+    ms: float
+
+
+@dataclass(frozen=True)
+class Found:
+    """The evidence sentences and how much of the question the articles' words cover."""
+
+    evidence: list[Evidence]
+    coverage: float
+    ms: float
+
+
+@dataclass(frozen=True)
+class Decided:
+    """The answer is chosen (text and citations); only the bookkeeping is left."""
+
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class Answered:
+    answer: Answer
+    gathered: Gathered = field(repr=False)
+
+
+Step = Understood | Retrieved | Found | Decided | Answered
 
 
 class RAG:
@@ -51,8 +97,7 @@ class RAG:
         """Why the served index differs from the corpus folder or the stages' configs; None when up to date."""
         return index_mod.stale_reason(self.index, self.settings.corpus_dir, index_mod.stage_configs(self.settings, self.embedder))
 
-    def gather(self, question: str, k: int | None = None, mode: str | None = None) -> Gathered:
-        """Everything the answer is decided from: the typo-corrected query, hits, evidence and word statistics."""
+    def _checked(self, question: str, k: int | None, mode: str | None) -> str:
         question = " ".join(question.split())
         if not question:
             raise QuestionError(text("empty_question"))
@@ -62,6 +107,39 @@ class RAG:
             raise SettingsError(f"k = {k}: the number of chunks to retrieve must be at least 1")
         if mode is not None and mode not in MODES:
             raise SettingsError(f"mode = {mode!r}: choose one of {', '.join(MODES)}")
+        return question
+
+    def steps(
+        self, question: str, history: Iterable[Mapping[str, str]] | None = None, k: int | None = None, mode: str | None = None
+    ) -> Iterator[Step]:
+        """Answer one question (a follow-up in its conversation when `history` is given), step by step."""
+        t0 = time.perf_counter()
+        asked = self._checked(question, k, mode)  # the user's own words are refused, not a rewrite of them
+        understood = followup.resolve(asked, history or ())
+        if len(understood.question) > self.settings.max_question_chars:
+            understood = followup.Resolved(asked, False)
+        yield Understood(understood.question, understood.rewritten)
+        question = understood.question
+        retriever = self.retriever
+        query = retriever.speller.correct(question)
+        hits = retriever.search(query, k=k, mode=mode)
+        t1 = time.perf_counter()
+        yield Retrieved(query, hits, round((t1 - t0) * 1000, 1))
+        evidence, coverage = retriever.evidence(query, hits), retriever.coverage(query)
+        t2 = time.perf_counter()
+        yield Found(evidence, coverage, round((t2 - t1) * 1000, 1))
+        answer = decide(query, evidence, coverage, self.settings)
+        if attribution.asks_who_said(query) and (answer.abstained or not names_a_person(answer.answer)):
+            answer = attribution.credited(query, evidence, coverage, self.settings) or answer
+        answer.question = question
+        yield Decided(answer)
+        timings = {"retrieval": round((t1 - t0) * 1000, 1), "evidence": round((t2 - t1) * 1000, 1)}
+        answer.timings_ms = {**timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
+        yield Answered(answer, Gathered(query, hits, evidence, coverage, timings))
+
+    def gather(self, question: str, k: int | None = None, mode: str | None = None) -> Gathered:
+        """Everything the answer is decided from: the typo-corrected query, hits, evidence and word statistics."""
+        question = self._checked(question, k, mode)
         retriever = self.retriever
         t0 = time.perf_counter()
         query = retriever.speller.correct(question)
@@ -72,15 +150,16 @@ class RAG:
         timings = {"retrieval": round((t1 - t0) * 1000, 1), "evidence": round((t2 - t1) * 1000, 1)}
         return Gathered(query, hits, evidence, retriever.coverage(query), timings)
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Answer:
-        """Answer one question with citations, or abstain."""
-        return self.ask_traced(question, k=k, mode=mode)[0]
+    def ask(
+        self, question: str, k: int | None = None, mode: str | None = None, history: Iterable[Mapping[str, str]] | None = None
+    ) -> Answer:
+        """Answer one question with citations, or abstain: the last of `steps`."""
+        return self.ask_traced(question, k=k, mode=mode, history=history)[0]
 
-    def ask_traced(self, question: str, k: int | None = None, mode: str | None = None) -> tuple[Answer, Gathered]:
+    def ask_traced(
+        self, question: str, k: int | None = None, mode: str | None = None, history: Iterable[Mapping[str, str]] | None = None
+    ) -> tuple[Answer, Gathered]:
         """The answer together with what it was decided from (the eval scores the retrieved hits too)."""
-        t0 = time.perf_counter()
-        g = self.gather(question, k=k, mode=mode)
-        answer = decide(g.query, g.evidence, g.coverage, self.settings)
-        answer.question = question
-        answer.timings_ms = {**g.timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
-        return answer, g
+        *_, last = self.steps(question, history, k=k, mode=mode)
+        return last.answer, last.gathered
+

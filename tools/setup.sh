@@ -35,4 +35,15 @@ if [ "$browser" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
 fi
+if [ "$browser" = "--browser" ] && [ ! -f .cache-npm/node_modules/axe-core/axe.min.js ]; then
+  # The browser tests inject axe-core into the pages to check accessibility (issue 14).
+  if ! command -v npm >/dev/null; then
+    step "installing Debian's npm for axe-core (apt)"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq npm >/dev/null
+  fi
+  step "installing axe-core 4 into .cache-npm/ for the accessibility checks"
+  npm install --silent --no-audit --no-fund --prefix .cache-npm axe-core@4 >/dev/null
+fi
 step "done"

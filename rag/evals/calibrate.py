@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.answer.extract import candidates
-from rag.answer.followup import resolve
+from rag.converse.followup import resolve
 from rag.answer.rules import CYRILLIC, asked, confidence
 from rag.evals.dataset import Question
 from rag.pipeline import RAG
@@ -47,7 +47,7 @@ def scores(rag: RAG, questions: list[Question]) -> dict[str, list[tuple[str, flo
     resolved with their history first, as the chat does."""
     groups: dict[str, list[tuple[str, float, bool]]] = {"russian": [], "crosslingual": []}
     for q in questions:
-        g = rag.gather(resolve(q.question, q.history) if q.history else q.question)
+        g = rag.gather(resolve(q.question, q.history).question if q.history else q.question)
         best = next(candidates(asked(g.query, g.coverage, rag.settings), g.evidence), None)
         score = confidence(g.query, best, g.coverage, rag.settings) if best else -1.0
         groups["russian" if CYRILLIC.search(g.query) else "crosslingual"].append((q.id, score, q.answerable))

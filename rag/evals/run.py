@@ -10,7 +10,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rag.answer.followup import resolve
 from rag.config import Settings
 from rag.encode.embedder import Embedder
 from rag.errors import CorpusError, EvalInputError
@@ -82,17 +81,12 @@ def prepare(eval_set: EvalSet, settings: Settings) -> Prepared:
         raise
 
 
-def question_text(q: Question) -> str:
-    """A follow-up is answered as the chat answers it: made standalone with its history."""
-    return resolve(q.question, q.history) if q.history else q.question
-
-
 def run_config(name: str, rag: RAG, questions: list[Question], texts: dict[str, str], bar: tqdm) -> ConfigResult:
     t0 = time.perf_counter()
     predictions, scored, gathered = [], [], []
     for q in questions:
         bar.set_postfix_str(f"{name} {q.id}")
-        result, g = rag.ask_traced(question_text(q))
+        result, g = rag.ask_traced(q.question, history=q.history)  # a follow-up as the chat answers it
         answer = result.to_dict()
         ranked = ranked_files(hit.chunk.source for hit in g.hits)
         predictions.append({"id": q.id, "config": name, **answer, "retrieved": ranked})

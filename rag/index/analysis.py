@@ -91,3 +91,18 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Index terms of a text, stopwords removed."""
     return [term(w) for w in words(text) if w not in STOPWORDS]
+
+
+def tag(word: str):
+    """pymorphy3's likeliest reading of one lowercase word (POS, case, number…), cached."""
+    return _tag(word)
+
+
+def inflect(word: str, case: str) -> str:
+    """The word in another grammatical case ("саммит ШОС" → "о саммите" needs "loct"); unchanged when pymorphy3
+    cannot inflect it. Keeps a capital first letter."""
+    with _lock:
+        form = _morph.parse(word.lower())[0].inflect({case})
+    if form is None:
+        return word
+    return form.word[:1].upper() + form.word[1:] if word[:1].isupper() else form.word

@@ -2,10 +2,8 @@
 intranet settings (access token, allowed embedding origins, URL prefix)."""
 from __future__ import annotations
 
-import hmac
 import json
 import time
-from html import escape
 from typing import Literal
 
 import uvicorn
@@ -13,18 +11,25 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
 from swagger_ui_bundle import swagger_ui_path
 
 from rag.config import Settings
 from rag.errors import DocumentError, DocumentTooLargeError, NoSuchDocumentError, QuestionError, RagError
 from rag.pipeline import RAG
 from rag.serve import documents, logs
+from rag.serve import feedback as feedback_mod
+from rag.serve.events import sse
+from rag.serve.guard import Guard
 from rag.serve.live import Live
 from rag.serve.ui import (
     STATIC,
@@ -32,13 +37,9 @@ from rag.serve.ui import (
     mount_chat,
     render_demo,
     render_source,
-    ui_texts,
     widget_js,
 )
 
-COOKIE = "rag_token"
-OPEN_PATHS = {"/widget.js", "/api/health", "/docs", "/openapi.json", "/favicon.ico"}
-OPEN_PREFIXES = ("/rag-static/", "/docs-assets/")
 # Our own pages run no inline code: documents and questions can never become script there.
 PAGE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'"
 
@@ -79,6 +80,18 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
+class FeedbackIn(BaseModel):
+    """👍 or 👎 on one answer, with what was asked and what the chat showed."""
+
+    model_config = ConfigDict(extra="forbid")
+    rating: Literal["up", "down"]
+    question: str = Field(max_length=20_000, description="The question as understood.")
+    asked: str = Field("", max_length=20_000, description="The user's own words, when the question was a follow-up.")
+    answer: str = Field(max_length=50_000)
+    abstained: bool = False
+    citations: list[CitationOut] = Field(default_factory=list, max_length=50)
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     documents: int
@@ -98,87 +111,10 @@ class ApiError(BaseModel):
     detail: list | None = None
 
 
-def frame_ancestors(settings: Settings) -> str:
-    return "*" if "*" in settings.allowed_origins else " ".join(["'self'", *settings.allowed_origins])
-
-
-def with_prefix(scope, prefix: str):
-    """The scope as ASGI wants it behind a URL prefix: root_path set and the path starting with it, whether the
-    proxy stripped the prefix (uvicorn's --root-path case) or passed the full path on."""
-    if not prefix:
-        return scope
-    path = scope["path"]
-    if path != prefix and not path.startswith(prefix + "/"):
-        scope = {**scope, "path": prefix + path, "raw_path": prefix.encode() + scope.get("raw_path", path.encode())}
-    return {**scope, "root_path": prefix}
-
-
-def _route_path(scope) -> str:
-    path, prefix = scope["path"], scope.get("root_path", "")
-    return path[len(prefix):] or "/"
-
-
-class Guard:
-    """ASGI middleware: the access token (header, ?token= or cookie) and the security headers on every response."""
-
-    def __init__(self, app, settings: Settings):
-        self.app, self.settings = app, settings
-        self.ancestors = frame_ancestors(settings)
-
-    def _authorized(self, request: HTTPConnection) -> tuple[bool, bool]:
-        """(token accepted, token came in the URL and should become a cookie). The admin token opens the
-        API too, so an admin's client sends one token."""
-        expected = self.settings.access_token.encode()
-        ok = lambda v: bool(v) and hmac.compare_digest(v.encode(), expected)
-        auth = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if ok(auth) or ok(request.headers.get("x-access-token", "")) or ok(request.cookies.get(COOKIE, "")):
-            return True, False
-        if documents.admin_allowed(self.settings.admin_token, request.headers.get("x-admin-token") or auth):
-            return True, False
-        return (True, True) if ok(request.query_params.get("token", "")) else (False, False)
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] not in ("http", "websocket"):
-            return await self.app(scope, receive, send)
-        scope = with_prefix(scope, self.settings.root_path)
-        path, set_cookie = _route_path(scope), False
-        if self.settings.access_token and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES) and scope.get("method") != "OPTIONS":
-            allowed, set_cookie = self._authorized(HTTPConnection(scope))
-            if not allowed:
-                return await self._refuse(scope, receive, send, path)
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                csp = headers.get("content-security-policy")
-                headers["content-security-policy"] = f"{csp}; frame-ancestors {self.ancestors}" if csp else f"frame-ancestors {self.ancestors}"
-                headers["x-content-type-options"] = "nosniff"
-                headers["referrer-policy"] = "same-origin"
-                if set_cookie:
-                    headers.append("set-cookie", self._cookie(scope))
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    def _cookie(self, scope) -> str:
-        """The token as a cookie, so the page's own requests carry it; cross-site iframes need HTTPS for that."""
-        response = Response()
-        secure = scope.get("scheme") in ("https", "wss")
-        response.set_cookie(
-            COOKIE, self.settings.access_token, path=self.settings.root_path or "/", httponly=True,
-            secure=secure, samesite="none" if secure else "lax", partitioned=secure,
-        )
-        return response.headers["set-cookie"]
-
-    async def _refuse(self, scope, receive, send, path: str):
-        if scope["type"] == "websocket":
-            return await send({"type": "websocket.close", "code": 1008})
-        message = ui_texts()["unauthorized"]
-        response = (
-            JSONResponse({"error": message}, status_code=401) if path.startswith("/api/")
-            else HTMLResponse(f"<!doctype html><meta charset=utf-8><p>{escape(message)}</p>", status_code=401)
-        )
-        await response(scope, receive, send)
+def sse_example() -> str:
+    return ('event: understood\ndata: {"question": "Когда пройдет саммит ШОС?", "rewritten": true}\n\n'
+            'event: retrieved\ndata: {"query": "…", "hits": [{"source": "001_6b3bc755e8fe2ed9.txt", "score": 0.03}], "ms": 40.1}\n\n'
+            'event: decided\ndata: {"question": "…", "answer": "…", "abstained": false, "citations": […]}\n\n')
 
 
 def health(live: Live) -> Health:
@@ -236,10 +172,37 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
 
     token = [Depends(HTTPBearer(auto_error=False, description="RAG_ACCESS_TOKEN, when the server sets one."))]  # documents it; Guard checks it
 
-    @app.post("/api/ask", response_model=AskResponse, responses=errors, tags=["api"], summary="Ask a question", dependencies=token)
-    def ask(body: AskRequest) -> dict:
-        """Answer a question with citations, or abstain; the same object as `rag ask --json`."""
+    stream_doc = {"content": {"text/event-stream": {"schema": {"type": "string"}, "example": sse_example()}},
+                  "description": "With `Accept: text/event-stream`: one event per pipeline step, as it happens."}
+
+    @app.post("/api/ask", response_model=AskResponse, responses={**errors, 200: stream_doc}, tags=["api"], summary="Ask a question", dependencies=token)
+    def ask(body: AskRequest, request: Request):
+        """Answer a question with citations, or abstain; the same object as `rag ask --json`. A client that sends
+        `Accept: text/event-stream` gets server-sent events instead (as from `/api/ask/stream`)."""
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return ask_stream(body)
         return logs.logged_ask(live.rag, body.question, [m.model_dump() for m in body.history], "api").to_dict()
+
+    @app.post("/api/ask/stream", responses={**errors, 200: stream_doc}, tags=["api"], summary="Ask, streamed step by step", dependencies=token)
+    def ask_stream(body: AskRequest) -> StreamingResponse:
+        """Server-sent events: `understood` (the question as understood, `rewritten`), `retrieved`, `evidence`,
+        `decided` (the answer), `answered` (the answer with timings: the object `/api/ask` returns)."""
+        steps = live.rag.steps(body.question, [m.model_dump() for m in body.history])
+        first = next(steps)  # an empty or over-long question is refused with a 422 before the stream starts
+        return StreamingResponse(sse(first, steps), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    store = feedback_mod.Store(feedback_mod.path(settings))
+
+    @app.post("/api/feedback", tags=["api"], summary="👍/👎 on an answer", dependencies=token, status_code=201)
+    def post_feedback(body: FeedbackIn) -> dict:
+        """Stored with the question, the answer and its citations (SQLite beside the index folder)."""
+        return {"id": store.add(body.rating, body.question, body.asked or body.question, body.answer, body.abstained,
+                                [c.model_dump() for c in body.citations])}
+
+    @app.get("/api/feedback/export", response_class=PlainTextResponse, tags=["api"], summary="Feedback as eval JSONL", dependencies=token)
+    def export_feedback() -> PlainTextResponse:
+        """One eval question a line (docs/eval.md): liked answers as references, disliked ones to be labelled."""
+        return PlainTextResponse("".join(line + "\n" for line in feedback_mod.export(store)), media_type="application/x-ndjson")
 
     @app.get("/api/health", response_model=Health, tags=["api"], summary="Index status")
     def get_health() -> Health:
@@ -255,6 +218,12 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
         if doc is None:
             raise HTTPException(404, "No such article in the index.")
         return HTMLResponse(render_source(doc, start, end, lang, settings), headers={"Content-Security-Policy": PAGE_CSP})
+
+    @app.get("/api/widget", include_in_schema=False)
+    def widget_check() -> dict:
+        """What widget.js asks before it opens the chat: CORS refuses an origin that may not embed it, the Guard
+        a missing or wrong token; either way the widget says so in the page's language."""
+        return {"ok": True}
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> Response:
@@ -276,8 +245,8 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
     app.mount("/rag-static", StaticFiles(directory=STATIC), name="rag-static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     for lang in languages():
-        mount_chat(app, live, settings, f"/embed/{lang}", lang, embed=True)
-    mount_chat(app, live, settings, "/")  # last: it takes every path not matched before
+        mount_chat(app, live, settings, store, f"/embed/{lang}", lang, embed=True)
+    mount_chat(app, live, settings, store, "/")  # last: it takes every path not matched before
     app.add_middleware(Guard, settings=settings)
     app.add_middleware(
         CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST", "DELETE"],

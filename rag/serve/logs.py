@@ -14,7 +14,6 @@ from rag.answer.rules import asked as analyse, confidence
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.pipeline import RAG, Gathered
-from rag.serve import conversation
 
 LOGGER = logging.getLogger("rag.serve")
 LOGGER.setLevel(logging.INFO)
@@ -65,18 +64,20 @@ def question_record(asked: str, answer: Answer, gathered: Gathered | None, rewri
     return record
 
 
+def log_answer(rag: RAG, question: str, answer: Answer, gathered: Gathered | None, channel: str) -> None:
+    """One JSON line for an answered question (`question` as the user asked it; a follow-up's rewrite is
+    `answer.question`)."""
+    event("question", channel=channel, build=rag.index.path.name, **question_record(question, answer, gathered, 0.0, rag.settings))
+
+
 def logged_ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]], channel: str) -> Answer:
-    """Answer a question in its conversation (see `conversation.ask`) and log it; a refused question is logged
-    with its error and raised again."""
-    t0 = time.perf_counter()
-    build = rag.index.path.name
+    """Answer a question in its conversation (`RAG.ask` resolves follow-ups) and log it; a refused question is
+    logged with its error and raised again."""
     try:
-        resolved = conversation.standalone(rag, question, history)
-        rewrite_ms = (time.perf_counter() - t0) * 1000
-        answer, gathered = rag.ask_traced(resolved)
+        answer, gathered = rag.ask_traced(question, history=list(history))
     except QuestionError as e:
         fields = {"question": question} if rag.settings.log_questions else {}
-        event("question", channel=channel, build=build, error=str(e), **fields)
+        event("question", channel=channel, build=rag.index.path.name, error=str(e), **fields)
         raise
-    event("question", channel=channel, build=build, **question_record(question, answer, gathered, rewrite_ms, rag.settings))
+    log_answer(rag, question, answer, gathered, channel)
     return answer

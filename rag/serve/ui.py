@@ -21,14 +21,13 @@ from rag.answer.extract import Answer, Citation
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.ingest.corpus import Document
-from rag.serve import logs
+from rag.pipeline import Answered, Decided, Understood
+from rag.serve import feedback, logs
 from rag.serve.live import Live
 from rag.serve.panel import documents_panel
 
 STATIC = Path(__file__).parent / "static"
 UI_TEXTS = Path(__file__).parent.parent / "data" / "ui.toml"
-STREAM_STEPS = 12  # the answer appears in this many growing pieces
-STREAM_DELAY = 0.03  # seconds between pieces: visibly streaming, done in well under half a second
 
 
 @cache
@@ -42,42 +41,67 @@ def ui_texts(lang: str = "ru") -> dict:
 
 
 def languages() -> list[str]:
-    return list(_all_texts())
+    return [lang for lang in _all_texts() if lang != "gradio"]
 
 
 def source_link(settings: Settings, c: Citation) -> str:
-    """The source viewer's URL for a citation, with the prefix, the span, and the token when one is set."""
-    token = f"&token={quote(settings.access_token)}" if settings.access_token else ""
-    return f"{settings.root_path}/sources/{quote(c.source)}?start={c.start}&end={c.end}{token}#cited"
+    """The source viewer's URL for a citation, with the prefix and the span; the access token travels in the
+    HttpOnly cookie, never in a link someone might share."""
+    return f"{settings.root_path}/sources/{quote(c.source)}?start={c.start}&end={c.end}#cited"
 
 
 def _one_line(text: str) -> str:
     # A single line of escaped HTML is one HTML block for the Markdown renderer: nothing in it is parsed as Markdown.
-    return " ".join(escape(text).split())
+    return " ".join(escape(str(text)).split())
 
 
 def render_question(question: str) -> str:
     return f'<div class="rag-q">{_one_line(question)}</div>'
 
 
-def render_answer(ans: Answer, t: dict, settings: Settings, asked: str, shown: str | None = None) -> str:
-    """An answer as HTML in which every text from documents and users is escaped.
-    `shown` is the part of the answer streamed so far (citations come with the whole answer)."""
-    parts = []
-    if ans.question != asked:
-        parts.append(f'<div class="rag-understood">{_one_line(t["understood_as"].format(question=ans.question))}</div>')
+def citation_label(c: Citation) -> str:
+    """title · date · outlet, as far as the citation has them (the ingestion adds them), else the file name."""
+    parts = [getattr(c, name, None) for name in ("title", "date", "outlet")]
+    return " · ".join(str(p) for p in parts if p) or c.source
+
+
+def render_citation(i: int, c: Citation, t: dict, settings: Settings) -> str:
+    """One numbered source: its label linking to the highlighted passage, the file, the quote (folded on phones)."""
+    label = citation_label(c)
+    file = f'<span class="rag-file">{_one_line(c.source)}</span>' if label != c.source else ""
+    return (
+        f'<li id="rag-src-{i}"><a class="rag-cite" href="{escape(source_link(settings, c))}" target="_blank" rel="noopener" '
+        f'aria-label="{escape(t["open_source_n"].format(n=i, label=label))}">{_one_line(label)}</a>{file}'
+        f'<details class="rag-quote-box"><summary class="rag-quote">«{_one_line(c.quote)}»</summary>'
+        f'<span class="rag-quote-full">«{_one_line(c.quote)}»</span></details></li>'
+    )
+
+
+def _understood(ans_question: str, rewritten: bool, t: dict) -> str:
+    return f'<div class="rag-understood">{_one_line(t["understood_as"].format(question=ans_question))}</div>' if rewritten else ""
+
+
+def render_pending(t: dict, understood: str | None = None) -> str:
+    """While the articles are searched: the question as understood (only when rewritten) and «ищу в статьях…»."""
+    return f'{_understood(understood, True, t) if understood else ""}<div class="rag-status" role="status">{_one_line(t["searching"])}</div>'
+
+
+def render_answer(ans: Answer, t: dict, settings: Settings, rewritten: bool, decided_ms: float | None = None, sources: bool = True) -> str:
+    """An answer as HTML in which every text from documents and users is escaped: [1]-style markers after the
+    answer, then (once `sources`) the numbered sources, a copy button. `decided_ms` (epoch ms) lets the browser
+    tests measure how soon the text is on screen."""
+    parts = [_understood(ans.question, rewritten, t)]
     if ans.abstained:
         parts.append(f'<div class="rag-abstain"><span class="rag-abstain-title">{_one_line(t["abstain"])}</span><br>{_one_line(t["abstain_hint"])}</div>')
         return "".join(parts)
-    parts.append(f'<div class="rag-answer">{_one_line(ans.answer if shown is None else shown)}</div>')
-    if shown is None and ans.citations:
-        items = "".join(
-            f'<li><a class="rag-cite" href="{escape(source_link(settings, c))}" target="_blank" rel="noopener" '
-            f'title="{escape(t["open_source"])}">{_one_line(c.source)}</a>'
-            f'<span class="rag-quote">«{_one_line(c.quote)}»</span></li>'
-            for c in ans.citations
-        )
+    markers = "".join(f'<sup class="rag-marker">[{i}]</sup>' for i in range(1, len(ans.citations) + 1))
+    # The sanitizer keeps classes only: the moment the answer was decided rides in one (epoch ms).
+    stamp = f" rag-decided-{decided_ms:.0f}" if decided_ms is not None else ""
+    parts.append(f'<div class="rag-answer{stamp}">{_one_line(ans.answer)}{markers}</div>')
+    if sources and ans.citations:
+        items = "".join(render_citation(i, c, t, settings) for i, c in enumerate(ans.citations, 1))
         parts.append(f'<div class="rag-sources"><span>{_one_line(t["sources"])}</span><ol>{items}</ol></div>')
+        parts.append(f'<button type="button" class="rag-copy">{_one_line(t["copy"])}</button>')
     return "".join(parts)
 
 
@@ -129,50 +153,89 @@ def render_demo(q: Mapping[str, str], settings: Settings, base_url: str) -> str:
     )
 
 
+def chat_js(lang: str) -> str:
+    """chat.js (run by Gradio once the page is up) with the chat's texts of one language."""
+    keys = ("copy", "copied", "like", "dislike", "user_message", "bot_message", "example", "send", "question_label")
+    texts = {k: ui_texts(lang)[k] for k in keys}
+    return (STATIC / "chat.js").read_text(encoding="utf-8").replace("/*TEXTS*/{}", json.dumps(texts, ensure_ascii=False))
+
+
+def gradio_texts() -> gr.I18n:
+    """Gradio's own notices (the reconnect notice, errors) in Russian whatever the browser's language."""
+    return gr.I18n(**{lang: _all_texts()["gradio"] for lang in ("en", "ru")})
+
+
 @cache
 def widget_js() -> str:
     """widget.js with the widget's texts in every UI language."""
-    keys = ("title", "widget_open", "widget_close")
+    keys = ("title", "widget_open", "widget_close", "widget_not_allowed", "widget_no_token")
     texts = {lang: {k: ui_texts(lang)[k] for k in keys} for lang in languages()}
     return (STATIC / "widget.js").read_text(encoding="utf-8").replace("/*TEXTS*/{}", json.dumps(texts, ensure_ascii=False))
 
 
-def streamed(text: str) -> Iterator[str]:
-    """Growing prefixes of the text, cut at word ends."""
-    words = text.split(" ")
-    step = max(1, len(words) // STREAM_STEPS)
-    for i in range(step, len(words), step):
-        yield " ".join(words[:i]) + " …"
-    yield text
-
-
 def make_respond(live: Live, settings: Settings, t: dict, channel: str = "chat"):
-    """The chat's event handler: yields (textbox, chat, turns) as the answer streams in; each message is
-    answered by the build serving when it arrives."""
+    """The chat's event handler: yields (textbox, chat, turns) as each pipeline step arrives, no waiting between; each
+    message is answered by the build serving when it arrives, and logged."""
 
     def respond(message: str, chat: list, turns: list) -> Iterator[tuple]:
         if not message.strip():  # Enter in an empty box does nothing, as in any chat
             yield "", chat, turns
             return
         chat = [*chat, {"role": "user", "content": render_question(message)}]
-        yield "", chat, turns
+        history = [{"role": r["role"], "content": r["content"]} for r in turns]
+        yield "", [*chat, {"role": "assistant", "content": render_pending(t)}], turns
+        rewritten = False
         try:
-            ans = logs.logged_ask(live.rag, message, turns, channel)
+            rag = live.rag
+            for step in rag.steps(message, history):
+                if isinstance(step, Understood):
+                    rewritten = step.rewritten
+                    if rewritten:
+                        yield "", [*chat, {"role": "assistant", "content": render_pending(t, step.question)}], turns
+                elif isinstance(step, Decided):
+                    decided_ms = time.time() * 1000
+                    html = render_answer(step.answer, t, settings, rewritten, decided_ms, sources=False)
+                    yield "", [*chat, {"role": "assistant", "content": html}], turns
+                elif isinstance(step, Answered):
+                    ans = step.answer
+                    logs.log_answer(rag, message, ans, step.gathered, channel)
         except QuestionError as e:
             yield "", [*chat, {"role": "assistant", "content": render_error(str(e), t)}], turns
             return
-        if not ans.abstained:
-            for shown in streamed(ans.answer):
-                yield "", [*chat, {"role": "assistant", "content": render_answer(ans, t, settings, message, shown)}], turns
-                time.sleep(STREAM_DELAY)
-        turns = [*turns, {"role": "user", "content": message}, {"role": "assistant", "content": ans.answer}]
-        yield "", [*chat, {"role": "assistant", "content": render_answer(ans, t, settings, message)}], turns
+        record = {"role": "assistant", "content": ans.answer, "record": {**ans.to_dict(), "asked": message}}
+        turns = [*turns, {"role": "user", "content": message}, record]
+        yield "", [*chat, {"role": "assistant", "content": render_answer(ans, t, settings, rewritten, decided_ms)}], turns
 
     return respond
 
 
-def build_chat(live: Live, settings: Settings, lang: str = "ru", embed: bool = False) -> gr.Blocks:
-    """The chat page, with the «Статьи» panel; `embed` is the compact mode the widget shows in its iframe."""
+def make_feedback(store: feedback.Store):
+    """👍/👎 under a bot message: stored with the question, the answer and the citations it showed."""
+
+    def on_like(turns: list, data: gr.LikeData) -> None:
+        answers = [r["record"] for r in turns if r.get("role") == "assistant" and "record" in r]
+        n = data.index[0] // 2 if isinstance(data.index, (list, tuple)) else data.index // 2
+        if not 0 <= n < len(answers) or data.liked is None or data.liked == "":
+            return
+        r = answers[n]
+        liked = data.liked is True or data.liked == "Like"
+        store.add("up" if liked else "down", r["question"], r["asked"], r["answer"], r["abstained"], r["citations"])
+
+    return on_like
+
+
+def api_ask(live: Live):
+    def ask(question: str, history: list[dict] | None = None) -> dict:
+        """Answer a question from the articles: {"question", "answer", "abstained", "citations", "timings_ms"}.
+        `history` is the conversation so far, [{"role": "user"|"assistant", "content": "…"}], for follow-ups."""
+        return logs.logged_ask(live.rag, question, history or [], "gradio").to_dict()
+
+    return ask
+
+
+def build_chat(live: Live, settings: Settings, store: feedback.Store, lang: str = "ru", embed: bool = False) -> gr.Blocks:
+    """The chat page, with the «Статьи» panel; `embed` is the compact mode the widget shows in its iframe. Besides the chat's private
+    events it has one public endpoint, `/ask` (gradio_client: `Client(url).predict(question, api_name="/ask")`)."""
     t = ui_texts(lang)
     respond = make_respond(live, settings, t, "widget" if embed else "chat")
 
@@ -190,11 +253,11 @@ def build_chat(live: Live, settings: Settings, lang: str = "ru", embed: bool = F
             show_label=False, elem_id="rag-chat", elem_classes=["rag-embed"] if embed else None, scale=1, height="100%",
             placeholder=f'<p class="rag-empty">{escape(t["empty_chat"])}</p>',
             examples=[{"text": q} for q in t["examples"]], sanitize_html=True, render_markdown=True,
-            latex_delimiters=[], feedback_options=None, buttons=[], group_consecutive_messages=False,
+            latex_delimiters=[], feedback_options=("Like", "Dislike"), buttons=[], group_consecutive_messages=False,
         )
         with gr.Row(elem_id="rag-input", equal_height=True):
             box = gr.Textbox(
-                show_label=False, placeholder=t["placeholder"], submit_btn=t["send"], scale=6, max_lines=4,
+                label=t["question_label"], show_label=False, placeholder=t["placeholder"], submit_btn=t["send"], scale=6, max_lines=4,
                 autofocus=not embed, elem_id="rag-question", container=False,
             )
             new = gr.Button(t["new_chat"], variant="secondary", size="md", scale=0, min_width=190, elem_id="rag-new")
@@ -203,18 +266,20 @@ def build_chat(live: Live, settings: Settings, lang: str = "ru", embed: bool = F
         box.submit(respond, [box, chatbot, turns], outputs, **common)
         chatbot.example_select(run_example, [chatbot, turns], outputs, **common)
         new.click(lambda: ("", [], []), None, outputs, api_visibility="private")
-        chatbot.clear(list, None, turns, api_visibility="private")
+        chatbot.like(make_feedback(store), [turns], None, api_visibility="private")
+        gr.api(api_ask(live), api_name="ask", concurrency_limit=settings.concurrency)
         if not embed:
             documents_panel(demo, live, settings, t)
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo
 
 
-def mount_chat(app, live: Live, settings: Settings, path: str, lang: str = "ru", embed: bool = False) -> None:
-    """Serve a chat under `path` of the FastAPI app: our CSS, local fonts and assets, no footer, no telemetry."""
+def mount_chat(app, live: Live, settings: Settings, store: feedback.Store, path: str, lang: str = "ru", embed: bool = False) -> None:
+    """Serve a chat under `path` of the FastAPI app: our CSS and script (Russian labels, the copy button), local
+    fonts and assets, no footer, no telemetry."""
     gr.mount_gradio_app(
-        app, build_chat(live, settings, lang, embed), path=path, css_paths=[STATIC / "chat.css"], footer_links=[],
-        max_file_size=settings.upload_max_bytes,
+        app, build_chat(live, settings, store, lang, embed), path=path, css_paths=[STATIC / "chat.css"], footer_links=[],
+        js=chat_js(lang), max_file_size=settings.upload_max_bytes, i18n=gradio_texts() if lang == "ru" else None,
         theme=gr.themes.Default(primary_hue="blue"), show_error=False, enable_monitoring=False, pwa=False,
         mcp_server=False, ssr_mode=False,
     )

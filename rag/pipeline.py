@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from rag.answer.extract import Answer, extractive
+from rag.answer.metadata import about_document, cite
 from rag.config import MODES, Settings
 from rag.encode.embedder import Embedder
 from rag.errors import QuestionError, SettingsError
@@ -78,7 +79,11 @@ class RAG:
         """The answer together with what it was decided from (the eval scores the retrieved hits too)."""
         t0 = time.perf_counter()
         g = self.gather(question, k=k, mode=mode)
-        answer = extractive(g.query, g.evidence, g.coverage, self.settings)
+        documents = self.index.documents
+        answer = about_document(g.query, g.evidence, documents) or extractive(
+            g.query, g.evidence, g.coverage, self.settings
+        )
+        answer = cite(answer, documents)
         answer.question = question
         answer.timings_ms = {**g.timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
         return answer, g

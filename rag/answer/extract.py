@@ -51,6 +51,10 @@ class Citation:
     start: int
     end: int
     score: float
+    title: str = ""  # the cited document's, filled in by rag.answer.metadata.cite
+    date: str | None = None  # ISO
+    outlet: str | None = None
+    heading: str = ""  # the heading of the section quoted
 
 
 @dataclass
@@ -133,11 +137,12 @@ def names_the_role(role: frozenset[str], sentence: str) -> bool:
 
 
 def answers_the_kind(a: Asked, e: Evidence) -> bool:
-    """Whether a piece of evidence is of the kind the question asks for. A sentence that shares no word
+    """Whether a piece of evidence is of the kind the question asks for (and not a heading). A sentence that shares no word
     with a Russian question is only similar in topic: its chunk's context lifts it (sentence vectors are
     read in context), so alone it is a near miss, e.g. the year of another event in the same article."""
     return (
-        (e.overlap > 0 or not a.russian)
+        not e.heading  # a heading is structure: it names a topic, the text under it answers
+        and (e.overlap > 0 or not a.russian)
         and all(shows(e.text) for shows in a.shows)
         and (a.role is None or names_the_role(a.role, e.text))
         and all(n in e.document for n in a.numbers)
@@ -182,7 +187,7 @@ def extractive(question: str, evidence: list[Evidence], coverage: float, setting
     citations, seen = [], set()
     for e in chain([best], candidates) if settings.max_citations > 0 else ():
         further = bool(citations)  # the answer is always cited; further quotes must be strong and state facts
-        if further and (e.heading or confidence(question, e, coverage, settings) < threshold(question, settings)):
+        if further and (confidence(question, e, coverage, settings) < threshold(question, settings)):
             continue
         if (e.source, e.start) not in seen:
             seen.add((e.source, e.start))

@@ -27,7 +27,7 @@ from rag.errors import (
 from rag.index import analysis, store
 from rag.index.bm25 import BM25
 from rag.index.store import CURRENT, ChunkTable, Index, sentence_rows  # noqa: F401  (the index's public names)
-from rag.ingest import chunking, cleaning
+from rag.ingest import chunking, cleaning, readers
 from rag.ingest.chunking import chunk_document, encoding
 from rag.ingest.corpus import find_files, load_document
 
@@ -56,7 +56,7 @@ def stage_configs(settings: Settings, embedder: Embedder) -> dict[str, dict]:
     analyzer re-counts the BM25 terms, a new model re-embeds everything."""
     return {
         "store": {"version": FORMAT_VERSION},
-        "ingest": {"cleaning": cleaning.config()},
+        "ingest": {"cleaning": cleaning.config(), "readers": readers.config()},
         "chunking": chunking.config(settings),
         "encode": {"model": embedder.model_id, "dim": embedder.dim, "passage_prefix": settings.passage_prefix},
         "analysis": analysis.config(),
@@ -124,7 +124,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
             meta[name] = old_files[name]
             continue
         try:
-            doc = load_document(path, settings.corpus_dir)
+            doc = load_document(path, settings.corpus_dir, int(settings.max_file_mb * 2**20))
         except BadFileError as e:
             if name not in old_files:
                 report.problems.append(str(e))

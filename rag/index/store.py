@@ -230,7 +230,7 @@ def load(index_dir: Path, expected: dict | None = None, nprobe=None, mmap: bool 
         documents = {}
         for line in text.splitlines():
             d = json.loads(line)
-            documents[d["source"]] = Document(**{**d, "paragraphs": [tuple(p) for p in d["paragraphs"]]})
+            documents[d["source"]] = Document(**{**d, **{k: [tuple(p) for p in d.get(k, [])] for k in ("paragraphs", "headings")}})
         current_file = path / "chunks"
         chunks = ChunkTable.load(current_file, documents)
         current_file = path / DENSE

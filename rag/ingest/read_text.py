@@ -9,8 +9,11 @@ from rag.ingest.blocks import HEADING, Block, Extracted
 MIN_WRAPPED_LINES = 4
 MAX_WRAP_WIDTH = 120  # a file whose longest line is longer writes a paragraph per line
 WRAPPED_SHARE = 0.5  # of lines that reach 60 % of the width, in a hard-wrapped file
-LIST_ITEM = re.compile(r"^(?:[-*•–]|\d{1,3}[.)]|[a-zа-я][.)])\s+\S", re.IGNORECASE)
-NUMBERED = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[IVXLC]{1,6}\.|(?:глава|раздел|часть|chapter|section) \S+)\s+\S", re.IGNORECASE)
+# A wrapped line may start with "15 июня" or "г. Алматы": only a marker with its dot or bracket starts an item.
+LIST_ITEM = re.compile(r"^(?:[-*•–]|\d{1,3}[.)]|[a-zа-я]\))\s+\S", re.IGNORECASE)
+NUMBERED = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3})*\.|\d{1,3}(?:\.\d{1,3})+|[IVXLC]{1,6}\.|(?:глава|раздел|часть|chapter|section) \d+\.?)\s+\S"
+)
 HEADING_MAX_WORDS = 14
 SENTENCE_END = re.compile(r"[.,;:!…»\"”)]$")
 
@@ -64,7 +67,9 @@ def unwrap(raw: str) -> list[Block]:
             groups.append([])
             continue
         current = groups[-1]
-        if current and (LIST_ITEM.match(line.strip()) or _indent(line) > _indent(current[-1]) or NUMBERED.match(line.strip())):
+        # A deeper indent starts a paragraph, except the hanging indent of a list item's next lines.
+        indented = _indent(line) > _indent(current[-1]) if current else False
+        if current and (LIST_ITEM.match(line.strip()) or NUMBERED.match(line.strip()) or (indented and not LIST_ITEM.match(current[0].strip()))):
             groups.append(current := [])
         current.append(line)
         following = next((x for x in lines[i + 1 : i + 2] if x.strip()), "")

@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr
 
 from rag.answer.extract import Answer, Citation
+from rag.answer.metadata import human_date
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.ingest.corpus import Document
@@ -72,12 +73,20 @@ def render_answer(ans: Answer, t: dict, settings: Settings, asked: str, shown: s
     if shown is None and ans.citations:
         items = "".join(
             f'<li><a class="rag-cite" href="{escape(source_link(settings, c))}" target="_blank" rel="noopener" '
-            f'title="{escape(t["open_source"])}">{_one_line(c.source)}</a>'
-            f'<span class="rag-quote">«{_one_line(c.quote)}»</span></li>'
+            f'title="{escape(t["open_source"])}">{_one_line(citation_label(c))}</a>'
+            f'<span class="rag-cite-file">{_one_line(c.source)}</span>'
+            + (f'<span class="rag-cite-heading">{_one_line(t["section"].format(heading=c.heading))}</span>' if c.heading and c.heading != c.title else "")
+            + f'<span class="rag-quote">«{_one_line(c.quote)}»</span></li>'
             for c in ans.citations
         )
         parts.append(f'<div class="rag-sources"><span>{_one_line(t["sources"])}</span><ol>{items}</ol></div>')
     return "".join(parts)
+
+
+def citation_label(c: Citation) -> str:
+    """What a citation is called: «Sputnik · 3 апреля 2024 · Казахстан придерживается принципа…», the parts the
+    document has; its file name when it has none."""
+    return " · ".join(part for part in (c.outlet, human_date(c.date), c.title) if part) or c.source
 
 
 def render_error(message: str, t: dict) -> str:
@@ -98,13 +107,15 @@ def render_source(doc: Document, start: int | None, end: int | None, lang: str, 
     for i, (a, b) in enumerate(doc.paragraphs):
         if i == 0 and text[a:b] == doc.title and span[0] >= b:
             continue  # the title is the heading already
+        tag = "h2" if (a, b) in doc.headings else "p"  # a document's own headings stay headings
         x, y = max(a, span[0]), min(b, span[1])
         if x >= y:
-            paragraphs.append(f"<p>{escape(text[a:b])}</p>")
+            paragraphs.append(f"<{tag}>{escape(text[a:b])}</{tag}>")
             continue
         mark_id = ' id="cited"' if x == span[0] else ""
-        paragraphs.append(f"<p>{escape(text[a:x])}<mark{mark_id}>{escape(text[x:y])}</mark>{escape(text[y:b])}</p>")
-    meta = [(t["source_file"], doc.source), (t["source_date"], doc.date), (t["source_dateline"], doc.dateline)]
+        paragraphs.append(f"<{tag}>{escape(text[a:x])}<mark{mark_id}>{escape(text[x:y])}</mark>{escape(text[y:b])}</{tag}>")
+    meta = [(t["source_outlet"], doc.outlet), (t["source_date"], human_date(doc.date, doc.date_inferred)),
+            (t["source_author"], doc.author), (t["source_dateline"], doc.dateline), (t["source_file"], doc.source)]
     return template("source.html").substitute(
         lang=escape(t["lang"]), root=escape(settings.root_path), title=escape(doc.title or doc.source),
         kind=escape(t["source_title"]), jump=escape(t["source_jump"]) if span[0] < len(text) else "",

@@ -185,3 +185,16 @@ def test_a_wrapped_line_starting_with_a_number_or_abbreviation_continues_its_par
             "Делегации разместят в гостиницах, а пресс-центр откроется в здании\n"
             "г. Бишкека на главной площади, куда пригласят журналистов заранее.\n")
     assert [b.text[:20] for b in unwrap(text)] == ["Встреча министров пр"]
+
+
+def test_a_chunk_carries_the_heading_of_its_section(tmp_path):
+    from rag.config import Settings
+    from rag.ingest.chunking import chunk_document, encoding
+
+    doc = load_document(FORMATS / "wrapped.txt", FORMATS)
+    enc = encoding("cl100k_base", Settings().cache_dir)
+    chunks = chunk_document(doc, enc, 40, 0, lambda text: True)
+    under = [c for c in chunks if "бункерную площадку" in c.text and not c.text.startswith("2.")]
+    assert under and under[0].heading == "2. Куда выносить старую мебель?"
+    assert under[0].search_text == f"{under[0].heading}\n{under[0].text}" and under[0].search_offset == len(under[0].heading) + 1
+    assert all(c.heading == "" for c in chunks if c.start in {a for a, _ in doc.headings})  # it holds its heading

@@ -167,7 +167,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
         del vectors  # the index holds its own copy; at 100k chunks this is 150 MB less at the build's peak
         if old is not None and old_stages.get("analysis") != stages["analysis"]:
             # A new analyzer: the kept chunks' terms are counted again (their vectors stay).
-            bm25 = BM25.build([analysis.terms(old.chunks[int(r)].text) for r in rows]).extend(terms)
+            bm25 = BM25.build([analysis.terms(old.chunks[int(r)].search_text) for r in rows]).extend(terms)
         else:
             bm25 = (old.bm25 if appending else old.bm25.keep(rows) if old else BM25.build([])).extend(terms)
         words = Counter(old.words) if old else Counter()
@@ -205,8 +205,8 @@ def _reusable(old: Index, fresh) -> dict[int, int]:
     for row in range(len(old.chunks)):
         if old.chunks.sources[old.chunks.doc[row]] in wanted:
             c = old.chunks[row]
-            by_key[(c.source, c.text, tuple((a - c.start, b - c.start) for a, b in c.sentences))] = row
-    keys = ((c.source, c.text, tuple((a - c.start, b - c.start) for a, b in c.sentences)) for c in fresh)
+            by_key[(c.source, c.search_text, tuple((a - c.start, b - c.start) for a, b in c.sentences))] = row
+    keys = ((c.source, c.search_text, tuple((a - c.start, b - c.start) for a, b in c.sentences)) for c in fresh)
     return {i: by_key[k] for i, k in enumerate(keys) if k in by_key}
 
 
@@ -225,7 +225,8 @@ def _embed(settings: Settings, embedder: Embedder, fresh, build_dir: Path, progr
             part = fresh[i : i + settings.build_slice_chunks]
             new = [j for j in range(len(part)) if i + j not in reuse]
             chunk_vecs, new_sentences = embedder.embed_chunks(
-                [part[j].text for j in new], [[(a - part[j].start, b - part[j].start) for a, b in part[j].sentences] for j in new]
+                [part[j].search_text for j in new],
+                [[(a - part[j].start + part[j].search_offset, b - part[j].start + part[j].search_offset) for a, b in part[j].sentences] for j in new],
             ) if new else (np.zeros((0, embedder.dim), np.float32), np.zeros((0, embedder.dim), store.SENTENCE_DTYPE))
             embedded += len(new)
             sentences, offset, at = [], 0, {j: n for n, j in enumerate(new)}
@@ -240,7 +241,7 @@ def _embed(settings: Settings, embedder: Embedder, fresh, build_dir: Path, progr
                     sentences.append(old.sentence_vectors[old.sentence_rows[row] : old.sentence_rows[row + 1]])
             store.append_sentences(build_dir, np.vstack(sentences) if sentences else new_sentences)
             # Interned: the same term in 100k chunks is one string, not 100k.
-            terms.extend([sys.intern(t) for t in analysis.terms(c.text)] for c in part)
+            terms.extend([sys.intern(t) for t in analysis.terms(c.search_text)] for c in part)
             bar.update(len(part))
     return vectors, terms, embedded
 

@@ -43,10 +43,15 @@ class Document:
     format: str = "text"
     origin: str = ""
 
+    def section_span(self, position: int) -> tuple[int, int] | None:
+        """The span of the heading of the section that holds `position` of the text (None before the first)."""
+        i = bisect.bisect_right([a for a, _ in self.headings], position) - 1
+        return self.headings[i] if i >= 0 else None
+
     def section(self, position: int) -> str:
         """The heading of the section that holds `position` of the text ("" before the first heading)."""
-        i = bisect.bisect_right([a for a, _ in self.headings], position) - 1
-        return self.text[self.headings[i][0] : self.headings[i][1]] if i >= 0 else ""
+        span = self.section_span(position)
+        return self.text[span[0] : span[1]] if span else ""
 
 
 def decode(data: bytes, name: str) -> str:

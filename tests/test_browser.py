@@ -266,3 +266,14 @@ def test_openapi_page_renders_without_internet(new_page, visits, live_server):
     expect(page.locator(".opblock-summary-path", has_text="/api/health")).to_be_visible()
     shot(page, "15-openapi-page")
     assert_offline(visits, live_server)
+
+
+def test_a_question_about_a_documents_date_is_answered_from_its_metadata(new_page, visits, live_server):
+    page = new_page()
+    page.goto(live_server + "/")
+    ask(page, "Когда вышла статья Tengrinews о беженцах?")
+    answer = wait_answers(page, 1)
+    expect(answer.locator(".rag-answer")).to_have_text(f"{ODKB_TITLE}: 16 сентября 2021.")
+    expect(answer.locator("a.rag-cite").first).to_have_text(f"Tengrinews.kz · 16 сентября 2021 · {ODKB_TITLE}")
+    expect(answer.locator(".rag-quote").first).to_have_text(f"«{ODKB_TITLE}»")
+    shot(page, "12-chat-document-date")

@@ -116,12 +116,14 @@ def clean_blocks(blocks: list[Block], title: str | None = None, structured: bool
     while not structured and kept and kept[-1].kind != HEADING and _is_tail_furniture(kept[-1].text):
         dropped.append((kept.pop().text, "short line at the end of the page"))
     paragraphs: list[Block] = []
+    keys: list[str] = []  # of the paragraphs kept so far, worked out once (a 200-paragraph page made 40 000)
     for b in kept:
         key = _key(b.text)
-        if any(key == _key(p.text) or (len(key) >= DUP_MIN_CHARS and key in _key(p.text)) for p in paragraphs):
+        if any(key == k or (len(key) >= DUP_MIN_CHARS and key in k) for k in keys):
             dropped.append((b.text, "repeated paragraph"))
         else:
             paragraphs.append(b)
+            keys.append(key)
     dateline = outlet = None
     if paragraphs and (m := DATELINE_RE.match(paragraphs[0].text)):
         dateline, outlet = m.group(0).rstrip(". "), m.group(3).strip()

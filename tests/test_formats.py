@@ -198,3 +198,20 @@ def test_a_chunk_carries_the_heading_of_its_section(tmp_path):
     assert under and under[0].heading == "2. Куда выносить старую мебель?"
     assert under[0].search_text == f"{under[0].heading}\n{under[0].text}" and under[0].search_offset == len(under[0].heading) + 1
     assert all(c.heading == "" for c in chunks if c.start in {a for a, _ in doc.headings})  # it holds its heading
+
+
+def test_credits_that_say_who_did_what_stay_in_the_text():
+    from rag.ingest.read_html import read_html
+
+    body = "<p>" + "Длинный абзац о том, как устроен этот справочник и кому он полезен. " * 6 + "</p>"
+    page = (f'<html><head><title>Справочник</title></head><body><div class="authorgroup">'
+            f'<div class="author"><h3 class="author">Анна Смирнова</h3><span class="contrib">первая редакция</span></div>'
+            f'<div class="author"><h3 class="author">Пётр Иванов</h3><span class="contrib">перевод</span></div></div>{body}</body></html>')
+    texts = [b.text for b in read_html(page).blocks]
+    assert texts[:2] == ["Анна Смирнова, первая редакция", "Пётр Иванов, перевод"]
+
+
+def test_a_page_without_a_charset_in_cp1251_reads_as_russian(tmp_path):
+    body = "<p>" + "Новый мост через реку откроют весной, сообщили в мэрии города. " * 5 + "</p>"
+    (tmp_path / "page.html").write_bytes(f"<html><head><title>Мост</title></head><body>{body}</body></html>".encode("cp1251"))
+    assert load_document(tmp_path / "page.html", tmp_path).text.startswith("Новый мост через реку откроют весной")

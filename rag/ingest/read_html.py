@@ -19,12 +19,30 @@ INLINE = ("a", "abbr", "acronym", "b", "big", "cite", "code", "em", "i", "kbd", 
           "span", "strong", "sub", "sup", "tt", "u", "var", "font")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 MARK = "[[rag-heading]]"
+UTF8 = lxml.html.HTMLParser(encoding="utf-8")
+CREDIT = re.compile(r"author|byline|othercredit|contributor", re.IGNORECASE)
 
 
 def _prepare(html: str) -> lxml.html.HtmlElement:
     """The page with inline markup unwrapped and each heading turned into a paragraph that starts with MARK:
     trafilatura drops headings it cannot place (all of the Debian guide's DocBook headings), never paragraphs."""
-    tree = lxml.html.fromstring(html.encode("utf-8"))
+    # The text is decoded already; as bytes in UTF-8 for lxml, which refuses a str with an XML declaration and
+    # without a parser encoding would read a page without <meta charset> as Latin-1.
+    tree = lxml.html.fromstring(html.encode("utf-8"), parser=UTF8)
+    # trafilatura removes bylines (they are metadata, read from the page as it is); a credit that says who did
+    # what («Джосип Родин, первоначальный вариант») is text of the document: it becomes a plain paragraph.
+    credits = set()
+    for el in reversed(list(tree.iter("div", "p", "span"))):  # innermost first: a group of credits stays a group
+        if not CREDIT.search(el.get("class") or "") or el.getparent() is None:
+            continue
+        if len(el) and all(c in credits for c in el):
+            del el.attrib["class"]
+            continue
+        parts = [" ".join("".join(c.itertext()).split()) for c in el] or [" ".join("".join(el.itertext()).split())]
+        credit = lxml.html.Element("p")
+        credit.text, credit.tail = ", ".join(x for x in parts if x), el.tail
+        el.getparent().replace(el, credit)
+        credits.add(credit)
     etree.strip_tags(tree, *INLINE)
     for h in list(tree.iter(*HEADINGS)):
         h.attrib.clear()

@@ -35,6 +35,18 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+def continues_with_dash(previous: str, line: str) -> bool:
+    """A line opening with a dash after a line that ends on a comma or a closing quote goes on with the sentence
+    (dialogue: «…сотрудничества", - сказал глава…»); after anything else the dash starts a list item.
+
+    >>> continues_with_dash('"Мы всё сделаем",', "- сказал министр.")
+    True
+    >>> continues_with_dash("Купить:", "- хлеб")
+    False
+    """
+    return line.lstrip().startswith(("-", "–", "—")) and bool(re.search(r"[,\"»”]$", previous.rstrip()))
+
+
 def ends_paragraph(line: str, following: str, width: int) -> bool:
     """A wrapped line that stops short where the next line's first word would still have fit ends its paragraph.
 
@@ -69,7 +81,8 @@ def unwrap(raw: str) -> list[Block]:
         current = groups[-1]
         # A deeper indent starts a paragraph, except the hanging indent of a list item's next lines.
         indented = _indent(line) > _indent(current[-1]) if current else False
-        if current and (LIST_ITEM.match(line.strip()) or NUMBERED.match(line.strip()) or (indented and not LIST_ITEM.match(current[0].strip()))):
+        item = LIST_ITEM.match(line.strip()) and not continues_with_dash(current[-1] if current else "", line)
+        if current and (item or NUMBERED.match(line.strip()) or (indented and not LIST_ITEM.match(current[0].strip()))):
             groups.append(current := [])
         current.append(line)
         following = next((x for x in lines[i + 1 : i + 2] if x.strip()), "")

@@ -77,9 +77,16 @@ def test_a_boilerplate_rule_edit_is_applied_by_the_next_build(small_corpus, tmp_
     monkeypatch.setattr(cleaning, "RULES_FILE", rules)
     cleaning._rules.cache_clear()
     try:
-        report = index_mod.build(s, embedder, progress=False)
+        _check_rule_edit(s, first, before, heading, embedder, tmp_path, small_corpus)
     finally:
+        # The edited rules must not outlive the test: the fresh build below cached them (seed_rag built later
+        # in the session would lose the heading).
+        monkeypatch.undo()
         cleaning._rules.cache_clear()
+
+
+def _check_rule_edit(s, first, before, heading, embedder, tmp_path, small_corpus):
+    report = index_mod.build(s, embedder, progress=False)
     idx = index_mod.load(s.index_dir)
     assert heading not in idx.documents["001_6b3bc755e8fe2ed9.txt"].text
     assert idx.manifest["stages"]["ingest"] != before.manifest["stages"]["ingest"] and report.documents == first.documents

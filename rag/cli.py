@@ -166,18 +166,23 @@ def evaluate(
 
 @app.command()
 @clean_errors
-def inspect(path: Annotated[Path, typer.Argument(help="An article file.")]) -> None:
-    """Show how one file is cleaned: metadata, kept text, and every dropped line with the reason."""
-    from rag.ingest.cleaning import clean
-    from rag.ingest.corpus import decode
+def inspect(path: Annotated[Path, typer.Argument(help="A document: .txt, .md, .html, .pdf or .docx.")]) -> None:
+    """Show how one file is read and cleaned: metadata, the paragraphs and headings kept, and everything dropped
+    with the reason."""
+    from rag.ingest.corpus import read_document
 
     if not path.is_file():
-        raise CorpusError(f"{path}: no such file: give the path of an article file")
-    cleaned = clean(decode(path.read_bytes(), path.name))
-    typer.echo(f"title: {cleaned.title}\ndate: {cleaned.date}\ndateline: {cleaned.dateline}\n")
-    typer.echo(cleaned.text)
-    typer.echo("\n-- dropped --")
-    for line, reason in cleaned.dropped:
+        raise CorpusError(f"{path}: no such file: give the path of a document")
+    doc, extracted, cleaned = read_document(path, path.parent, int(load_settings().max_file_mb * 2**20))
+    date = f"{doc.date} (year inferred)" if doc.date_inferred else doc.date
+    for key, value in [("title", doc.title), ("date", date), ("outlet", doc.outlet), ("author", doc.author),
+                       ("language", doc.language), ("format", doc.format), ("read by", doc.origin), ("dateline", doc.dateline)]:
+        typer.echo(f"{key}: {value if value is not None else '-'}")
+    typer.echo(f"\n-- {len(doc.paragraphs)} paragraphs, {len(doc.headings)} headings (#) --")
+    for a, b in doc.paragraphs:
+        typer.echo(f"{'# ' if (a, b) in doc.headings else ''}{doc.text[a:b]}\n")
+    typer.echo("-- dropped --")
+    for line, reason in extracted.dropped + cleaned.dropped:
         typer.echo(f"[{reason}] {line}")
 
 

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", validate_assignment=True)
 
     # Paths
-    corpus_dir: Path = Field(ROOT / "seeds", description="Folder of *.txt / *.md articles, read recursively.")
+    corpus_dir: Path = Field(ROOT / "seeds", description="Folder of documents (*.txt, *.md, *.html, *.pdf, *.docx), read recursively.")
     index_dir: Path = Field(ROOT / "index" / "default", description="Where the built index lives.")
     cache_dir: Path = Field(Path.home() / ".cache" / "rag-ru", description="Converted models and tiktoken files.")
 
@@ -65,7 +65,6 @@ class Settings(BaseSettings):
     retrieval_mode: Mode = Field("hybrid", description="hybrid, dense or bm25.")
     evidence_chunks: int = Field(gt=0, default=3, description="Top chunks whose sentences compete as evidence.")
     overlap_weight: float = Field(0.2, description="Weight of question-word overlap in a sentence's evidence score.")
-    heading_penalty: float = Field(0.03, description="Subtracted from the score of a heading used as evidence.")
 
     # Answers
     max_citations: int = Field(gt=0, default=3, description="Citations returned with an answer, best first.")
@@ -98,6 +97,8 @@ class Settings(BaseSettings):
     disabled_rules: Annotated[list[str], NoDecode] = Field(
         [], description="Comma-separated answer rules (rag/answer/rules.py) switched off; for ablations, not for production."
     )
+    # Issue 11: documents in every format
+    max_file_mb: float = Field(gt=0, default=20.0, description="A corpus file larger than this (MB) is skipped with a message (a 50 MB log is not an article).")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -17,6 +17,8 @@ class CorpusError(RagError):
 class BadFileError(RagError):
     """One file cannot be read; it is reported and skipped, the rest are indexed."""
 
+    exit_code = 2  # a corpus problem
+
 
 class IndexMissingError(RagError):
     """No index has been built yet."""

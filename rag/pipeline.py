@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from rag.answer.extract import Answer, decide
+from rag.answer.metadata import about_document, cite
 from rag.answer.rules import check_names, names_a_person
 from rag.config import MODES, Settings
 from rag.converse import attribution, followup
@@ -128,9 +129,11 @@ class RAG:
         evidence, coverage = retriever.evidence(query, hits), retriever.coverage(query)
         t2 = time.perf_counter()
         yield Found(evidence, coverage, round((t2 - t1) * 1000, 1))
-        answer = decide(query, evidence, coverage, self.settings)
+        documents = self.index.documents
+        answer = about_document(query, evidence, documents) or decide(query, evidence, coverage, self.settings)
         if attribution.asks_who_said(query) and (answer.abstained or not names_a_person(answer.answer)):
             answer = attribution.credited(query, evidence, coverage, self.settings) or answer
+        answer = cite(answer, documents)  # citations carry the document's title, date, outlet and heading
         answer.question = question
         yield Decided(answer)
         timings = {"retrieval": round((t1 - t0) * 1000, 1), "evidence": round((t2 - t1) * 1000, 1)}

@@ -35,7 +35,7 @@ CASES = [
 
 
 def test_every_rule_has_a_case_and_a_docstring_example():
-    assert {c[0] for c in CASES} | {"confident"} == set(RULES)
+    assert {c[0] for c in CASES} | {"confident", "not_a_heading"} == set(RULES)
     assert all("«" in r.doc for r in RULES.values()), [r.name for r in RULES.values() if "«" not in r.doc]
 
 
@@ -69,3 +69,10 @@ def test_disabled_rules_come_from_the_environment_and_a_typo_is_refused(monkeypa
     assert Settings().disabled_rules == ["confident", "person_for_who"]
     with pytest.raises(SettingsError, match="unknown rule.*confidant"):
         check_names(["confidant"])
+
+
+def test_not_a_heading_stops_a_heading_and_lets_the_text_under_it_through():
+    a = asked("Когда пройдет саммит ШОС?", 1.0, SETTINGS)
+    heading = Evidence("made-up.txt", 0, 40, "Саммит ШОС в Астане и его важность", 1.0, 1.0, 1.0, 1, True, "…")
+    assert not RULES["not_a_heading"].check(a, heading)
+    assert RULES["not_a_heading"].check(a, evidence("Саммит ШОС пройдет в июле."))

@@ -68,7 +68,7 @@ def test_every_quote_is_an_exact_substring_of_the_cited_cleaned_text(seed_rag):
 def test_json_contract(seed_rag):
     out = seed_rag.ask("Где прошла сессия ОДКБ?").to_dict()
     assert set(out) == {"question", "answer", "abstained", "citations", "timings_ms"}
-    assert set(out["citations"][0]) == {"source", "quote", "start", "end", "score"}
+    assert set(out["citations"][0]) == {"source", "quote", "start", "end", "score", "title", "date", "outlet", "heading"}
     assert out["timings_ms"]["total"] > 0
 
 

@@ -44,6 +44,15 @@ def test_ask_returns_what_rag_ask_json_prints(live_server, web_rag):
     assert {k: v for k, v in got.items() if k != "timings_ms"} == {k: v for k, v in expected.items() if k != "timings_ms"}
     assert "Душанбе" in got["answer"] and got["citations"][0]["source"] == "003_83e2e03ee03bef0d.txt"
     assert got["timings_ms"]["total"] > 0
+    c = got["citations"][0]
+    assert (c["title"], c["date"], c["outlet"]) == ("Токаев высказался о размещении афганских беженцев", "2021-09-16", "Tengrinews.kz")
+    assert "heading" in c
+
+
+def test_the_api_answers_a_question_about_a_documents_date_from_its_metadata(live_server):
+    got = ask(live_server, {"question": "Когда вышла статья Tengrinews о беженцах?"}).json()
+    assert got["answer"] == "Токаев высказался о размещении афганских беженцев: 16 сентября 2021."
+    assert got["citations"][0]["quote"] == "Токаев высказался о размещении афганских беженцев"
 
 
 def test_follow_up_uses_the_history(live_server):

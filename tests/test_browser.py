@@ -37,6 +37,12 @@ WATCH_STEPS = """() => { window.states = []; window.firstText = {};
     }
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
+ODKB_TITLE = "Токаев высказался о размещении афганских беженцев"
+# Records every text the newest answer shows, to see it stream in.
+WATCH_STREAM = """() => { window.seen = []; new MutationObserver(() => {
+  const a = document.querySelectorAll('.rag-answer'); const t = a.length ? a[a.length - 1].textContent : null;
+  if (t && window.seen[window.seen.length - 1] !== t) window.seen.push(t);
+}).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
 
 
 @pytest.fixture(scope="session")
@@ -125,7 +131,9 @@ def test_chat_shows_each_step_as_it_comes_cites_the_file_and_opens_the_highlight
     print(f"\nfirst visible text {delay:.0f} ms after the answer was decided")
     assert delay <= FIRST_TEXT_MS, delay
     cite = answer.locator("a.rag-cite").first
-    expect(cite).to_have_text(ODKB)  # no title, date, outlet on this branch's citations: the file name
+    # The document's outlet, date and title name the citation; the file name is secondary.
+    expect(cite).to_have_text(f"Tengrinews.kz · 16 сентября 2021 · {ODKB_TITLE}")
+    expect(answer.locator(".rag-cite-file").first).to_have_text(ODKB)
     quote = answer.locator(".rag-quote").first.text_content().strip("«»")
     shot(page, "02-chat-answer")
 
@@ -153,12 +161,12 @@ def test_readme_follow_ups_work_in_the_chat(new_page, visits, live_server):
     page.goto(live_server + "/")
     ask(page, "Где пройдет саммит ШОС?")
     first = wait_answers(page, 1)
-    expect(first.locator("a.rag-cite").first).to_have_text(SHOS)
+    expect(first.locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape(SHOS)))
     expect(first.locator(".rag-understood")).to_have_count(0)  # nothing rewritten, nothing shown
     ask(page, "А когда это было?")
     second = wait_answers(page, 2)
     expect(second.locator(".rag-understood")).to_contain_text("саммит ШОС")
-    expect(second.locator("a.rag-cite").first).to_have_text(SHOS)
+    expect(second.locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape(SHOS)))
     shot(page, "04-chat-follow-up-when")
 
     page.locator("#rag-new").click()
@@ -169,7 +177,7 @@ def test_readme_follow_ups_work_in_the_chat(new_page, visits, live_server):
     who = wait_answers(page, 2)
     expect(who.locator(".rag-understood")).to_be_visible()
     expect(who.locator(".rag-answer")).to_contain_text("Токаев")
-    expect(who.locator("a.rag-cite").first).to_have_text(SHOS)
+    expect(who.locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape(SHOS)))
     ask(page, "Кто такой Станислав Зась?")  # a question of its own: never merged
     own = wait_answers(page, 3)
     expect(own.locator(".rag-understood")).to_have_count(0)
@@ -297,7 +305,9 @@ def test_widget_demo_opens_the_chat_and_keeps_the_conversation(new_page, visits,
     assert launcher.locator("path").get_attribute("d") != closed_icon
     chat = page.frame_locator("#rag-widget iframe")
     ask(chat, "Где пройдет саммит ШОС?")
-    expect(wait_answers(chat, 1).locator("a.rag-cite").first).to_have_text(SHOS)
+    first = wait_answers(chat, 1)
+    expect(first.locator(".rag-cite-file").first).to_have_text(SHOS)
+    expect(first.locator("a.rag-cite").first).to_have_text(re.compile(r"^Sputnik · 3 апреля 2024 · Казахстан придерживается"))
     ask(chat, "А кто об этом заявил?")
     follow_up = wait_answers(chat, 2)
     expect(follow_up.locator(".rag-understood")).to_be_visible()
@@ -429,7 +439,7 @@ def test_articles_panel_lists_adds_and_removes_an_article_with_the_admin_token(n
     expect(page.locator("#rag-docs-status")).to_contain_text("giraffes.txt добавлена", timeout=60_000)
     expect(listing).to_contain_text("Жирафья выставка откроется в Твери")
     ask(page, "Где откроется жирафья выставка?")
-    expect(wait_answers(page, 1).locator("a.rag-cite").first).to_have_text("giraffes.txt")
+    expect(wait_answers(page, 1).locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape("giraffes.txt")))
 
     page.locator("#rag-delete-choice input").click()
     page.get_by_role("option", name="giraffes.txt").click()
@@ -438,3 +448,14 @@ def test_articles_panel_lists_adds_and_removes_an_article_with_the_admin_token(n
     expect(listing).to_contain_text("Статей в индексе: 6")
     shot(page, "21-articles-panel-after-delete")
     assert not visits["dialogs"]
+
+
+def test_a_question_about_a_documents_date_is_answered_from_its_metadata(new_page, visits, live_server):
+    page = new_page()
+    page.goto(live_server + "/")
+    ask(page, "Когда вышла статья Tengrinews о беженцах?")
+    answer = wait_answers(page, 1)
+    expect(answer.locator(".rag-answer")).to_have_text(f"{ODKB_TITLE}: 16 сентября 2021.")
+    expect(answer.locator("a.rag-cite").first).to_have_text(f"Tengrinews.kz · 16 сентября 2021 · {ODKB_TITLE}")
+    expect(answer.locator(".rag-quote").first).to_have_text(f"«{ODKB_TITLE}»")
+    shot(page, "12-chat-document-date")

@@ -76,3 +76,40 @@ def test_user_errors_are_one_line_and_exit_code(args, env, says):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rag: ") and says in lines[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_ask_json_citations_say_title_date_outlet_and_heading(seed_rag, seed_settings):
+    out = rag("ask", "Когда вышла статья Tengrinews о беженцах?", "--json", "--index", str(seed_settings.index_dir))
+    answer = json.loads(out.stdout)
+    assert "16 сентября 2021" in answer["answer"] and not answer["abstained"]
+    c = answer["citations"][0]
+    assert (c["source"], c["title"], c["date"], c["outlet"]) == (
+        "003_83e2e03ee03bef0d.txt", "Токаев высказался о размещении афганских беженцев", "2021-09-16", "Tengrinews.kz")
+    assert {"heading"} <= set(c)
+
+
+def test_inspect_shows_every_format_paragraphs_headings_metadata_and_drops(tmp_path):
+    from documents import FORMATS, MAINT_GUIDE, write_docx, write_pdf
+
+    cases = [
+        (FORMATS / "wrapped.txt", "format: text", "# 2. Куда выносить старую мебель?"),
+        (FORMATS / "wrapped.md", "format: markdown", "# Как получить ключ?"),
+        (write_pdf(tmp_path / "t.pdf"), "date: 2021-09-16", "# Токаев высказался о размещении афганских беженцев"),
+        (write_docx(tmp_path / "s.docx"), "author: Sputnik Казахстан", "# Выступление президента"),
+    ]
+    if MAINT_GUIDE.is_dir():
+        cases.append((MAINT_GUIDE / "first.ru.html", "title: Глава 2. Первые шаги", "# 2.2. Выбор программы"))
+    for path, meta, heading in cases:
+        out = rag("inspect", str(path))
+        assert out.returncode == 0, out.stderr
+        assert meta in out.stdout and heading in out.stdout.splitlines() and "-- dropped --" in out.stdout, path
+    out = rag("inspect", str(MAINT_GUIDE / "first.ru.html")) if MAINT_GUIDE.is_dir() else None
+    assert out is None or "[table of contents (repeats a heading)] 2.1. Порядок сборки пакета Debian" in out.stdout
+
+
+def test_inspect_of_a_scanned_pdf_says_why_in_one_line(tmp_path):
+    from documents import write_blank_pdf
+
+    out = rag("inspect", str(write_blank_pdf(tmp_path / "scan.pdf")))
+    assert out.returncode == 2 and out.stderr.strip() == (
+        "rag: scan.pdf: scanned PDF without a text layer (1 pages): run OCR on it first, then add it")

@@ -34,7 +34,7 @@ def test_binary_file_is_reported_and_skipped(tmp_path):
 def test_markdown_and_nested_folders_are_read(tmp_path):
     (tmp_path / "sub" / "deeper").mkdir(parents=True)
     (tmp_path / "sub" / "deeper" / "x.md").write_text(ARTICLE, encoding="utf-8")
-    (tmp_path / "notes.docx").write_bytes(b"ignored")
+    (tmp_path / "notes.cfg").write_bytes(b"ignored")
     docs, _ = load_corpus(tmp_path)
     assert [d.source for d in docs] == ["sub/deeper/x.md"]
 
@@ -42,7 +42,7 @@ def test_markdown_and_nested_folders_are_read(tmp_path):
 def test_missing_or_empty_corpus_folder_says_what_to_do(tmp_path):
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "nope")
-    with pytest.raises(CorpusError, match="no \\*.txt or \\*.md"):
+    with pytest.raises(CorpusError, match=r"no \*\.txt, \*\.md, .*\*\.html, .*\*\.pdf, \*\.docx files"):
         load_corpus(tmp_path)
 
 
@@ -101,8 +101,10 @@ def test_repeated_paragraphs_keep_the_first():
 def test_title_date_and_dateline():
     docs = {d.source[:3]: d for d in load_corpus(SEEDS)[0]}
     assert docs["003"].title == "Токаев высказался о размещении афганских беженцев"
-    assert docs["003"].date == "16 сентября 2021 14:37"
-    assert docs["004"].date == "16.05.2024 19:19"
+    assert (docs["003"].date, docs["003"].date_inferred, docs["003"].outlet) == ("2021-09-16", False, "Tengrinews.kz")
+    assert (docs["004"].date, docs["004"].date_inferred) == ("2024-05-16", False)
+    # "3 апр" has no year: the text's earliest year stands in, and the document says it was inferred.
+    assert (docs["001"].date, docs["001"].date_inferred, docs["001"].outlet) == ("2024-04-03", True, "Sputnik")
     assert docs["004"].title.startswith("Эксперт: Инициатива К. Токаева")
     assert docs["002"].dateline == "АСТАНА, 23 июн - Sputnik"
     assert docs["001"].dateline == "БИШКЕК, 3 апр — Sputnik"

@@ -43,7 +43,8 @@ def test_the_admin_token_is_needed_and_nothing_passes_without_one():
     (watchfiles.Change.modified, "/news/sub/b.md", True),
     (watchfiles.Change.added, "/news/.a.txt.1234abcd.part", False),  # an upload being written
     (watchfiles.Change.modified, "/news/.a.txt.swp", False),
-    (watchfiles.Change.added, "/news/notes.docx", False),
+    (watchfiles.Change.added, "/news/notes.docx", True),  # DOCX is an article format (rag/ingest/read_docx.py)
+    (watchfiles.Change.added, "/news/notes.xlsx", False),
     (watchfiles.Change.deleted, "/news/old-folder", True),  # a removed folder takes its articles with it
 ])
 def test_the_watch_sees_only_article_files(change, path, seen):

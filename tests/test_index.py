@@ -77,9 +77,16 @@ def test_a_boilerplate_rule_edit_is_applied_by_the_next_build(small_corpus, tmp_
     monkeypatch.setattr(cleaning, "RULES_FILE", rules)
     cleaning._rules.cache_clear()
     try:
-        report = index_mod.build(s, embedder, progress=False)
+        _check_rule_edit(s, first, before, heading, embedder, tmp_path, small_corpus)
     finally:
+        # The edited rules must not outlive the test: the fresh build below cached them (seed_rag built later
+        # in the session would lose the heading).
+        monkeypatch.undo()
         cleaning._rules.cache_clear()
+
+
+def _check_rule_edit(s, first, before, heading, embedder, tmp_path, small_corpus):
+    report = index_mod.build(s, embedder, progress=False)
     idx = index_mod.load(s.index_dir)
     assert heading not in idx.documents["001_6b3bc755e8fe2ed9.txt"].text
     assert idx.manifest["stages"]["ingest"] != before.manifest["stages"]["ingest"] and report.documents == first.documents
@@ -290,3 +297,20 @@ def test_manifest_records_file_hashes(small_corpus, tmp_path, embedder):
     assert set(manifest["stages"]) == {"store", "ingest", "chunking", "encode", "analysis"}
     assert manifest["stages"]["chunking"]["chunk_tokens"] == s.chunk_tokens
     assert len(manifest["stages"]["ingest"]["cleaning"]["rules"]) == 16  # the rule file's hash
+
+
+def test_a_docx_that_breaks_later_keeps_its_indexed_version_and_a_new_scan_is_skipped(small_corpus, tmp_path, embedder):
+    from documents import write_blank_pdf, write_docx
+
+    s = settings_for(small_corpus, tmp_path)
+    write_docx(small_corpus / "sputnik.docx")
+    index_mod.build(s, embedder, progress=False)
+    (small_corpus / "sputnik.docx").write_bytes(b"PK\x03\x04" + b"truncated" * 10)
+    write_blank_pdf(small_corpus / "scan.pdf")
+    report = index_mod.build(s, embedder, progress=False)
+    assert sorted(report.problems) == [
+        "scan.pdf: scanned PDF without a text layer (1 pages): run OCR on it first, then add it",
+        "sputnik.docx: broken DOCX (BadZipFile): open and save it again in Word or LibreOffice (kept the version indexed before)",
+    ]
+    idx = index_mod.load(s.index_dir, expected(s, embedder))
+    assert idx.documents["sputnik.docx"].format == "docx" and "scan.pdf" not in idx.documents

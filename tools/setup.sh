@@ -28,12 +28,13 @@ fi
 step "installing the project with extras [$extras] (a few minutes the first time)"
 quiet_pip -e ".[$extras]"
 
-if [ "$browser" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
-  step "installing Debian's chromium for the browser tests (apt; Playwright's own download does not work here)"
+# The tests need Debian's chromium (browser tests) and a Cyrillic font (the PDFs tests/documents.py makes).
+if [ "$browser" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }; then
+  step "installing Debian's chromium and fonts-dejavu-core for the tests (apt; Playwright's own download does not work here)"
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
 if [ "$browser" = "--browser" ] && [ ! -f .cache-npm/node_modules/axe-core/axe.min.js ]; then
   # The browser tests inject axe-core into the pages to check accessibility (issue 14).

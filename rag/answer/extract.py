@@ -21,6 +21,10 @@ class Citation:
     start: int
     end: int
     score: float
+    title: str = ""  # the cited document's, filled in by rag.answer.metadata.cite
+    date: str | None = None  # ISO
+    outlet: str | None = None
+    heading: str = ""  # the heading of the section quoted
 
 
 @dataclass
@@ -73,7 +77,7 @@ def decide(question: str, evidence: list[Evidence], coverage: float, settings: S
     citations, seen = [], set()
     for e in chain([best], passing) if settings.max_citations > 0 else ():
         further = bool(citations)  # the answer is always cited; further quotes must be strong and state facts
-        if further and (e.heading or confidence(question, e, coverage, settings) < threshold(question, settings)):
+        if further and (confidence(question, e, coverage, settings) < threshold(question, settings)):
             continue
         if (e.source, e.start) not in seen:
             seen.add((e.source, e.start))

@@ -121,6 +121,12 @@ def threshold(question: str, settings: Settings) -> float:
 # --- The rules, in the order they are checked (cheap ones first) -------------------------------------------
 
 
+def not_a_heading(a: Asked, e: Evidence) -> bool:
+    """A heading is structure: it names a topic, the text under it answers. «Саммит ШОС в Астане и его важность»
+    as a section heading never answers «Когда пройдет саммит ШОС?»; a sentence under it may."""
+    return not e.heading
+
+
 def shares_a_word(a: Asked, e: Evidence) -> bool:
     """A sentence that shares no word with a Russian question is only similar in topic: its chunk's context
     lifts it (sentence vectors are read in context), so alone it is a near miss. «В каком году Мирманова дала
@@ -207,6 +213,7 @@ class Rule:
 RULES: dict[str, Rule] = {
     r.name: r
     for r in [
+        Rule("not_a_heading", not_a_heading),
         Rule("shares_a_word", shares_a_word),
         Rule("year_for_what_year", year_for_what_year),
         Rule("digits_for_a_period", digits_for_a_period),

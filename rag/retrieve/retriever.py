@@ -57,8 +57,9 @@ class Evidence:
     similarity: float
     overlap: float
     hit_rank: int
-    heading: bool  # a headline or subheading: it names a topic, it rarely states a fact
+    heading: bool  # a headline or subheading: structure that names a topic, never the answer
     document: str  # the whole cleaned article, for checks that look beyond one sentence
+    section: str = ""  # the heading of the section the sentence is in
 
 
 class Retriever:
@@ -144,6 +145,10 @@ class Retriever:
         return (before.sentences[earlier[-1]], int(rows[hit.chunk_id - 1]) + earlier[-1]) if earlier else None
 
     def _is_heading(self, doc, span: tuple[int, int]) -> bool:
+        """A heading the reader found (HTML, Markdown, DOCX headings, a wrapped text's numbered or FAQ headings),
+        or in a paragraph-per-line text a short paragraph without a full stop."""
+        if any(a <= span[0] and span[1] <= b for a, b in doc.headings):
+            return True
         text = doc.text[span[0] : span[1]]
         return span in doc.paragraphs and len(text.split()) <= HEADING_MAX_WORDS and not re.search(r"[.!?…»\"”]$", text)
 
@@ -162,8 +167,8 @@ class Retriever:
         return units
 
     def evidence(self, question: str, hits: list[Hit], n_hits: int | None = None) -> list[Evidence]:
-        """Sentences of the top hits, best first, each scored by meaning and shared words; headings
-        score a little lower (they name a topic, they rarely state a fact)."""
+        """Sentences of the top hits, best first, each scored by meaning and shared words; headings are
+        marked (they are never the answer)."""
         hits = hits[: n_hits or self.settings.evidence_chunks]
         seen, items = set(), []
         for rank, hit in enumerate(hits):
@@ -183,7 +188,7 @@ class Retriever:
         out = []
         for (rank, hit, a, b, heading, text, _), sim in zip(items, sims.tolist()):
             ov = self.overlap(q_terms, text)
-            score = sim + s.overlap_weight * ov - (s.heading_penalty if heading else 0.0)
-            doc_text = self.index.documents[hit.chunk.source].text
-            out.append(Evidence(hit.chunk.source, a, b, text, score, sim, ov, rank, heading, doc_text))
+            score = sim + s.overlap_weight * ov
+            doc = self.index.documents[hit.chunk.source]
+            out.append(Evidence(hit.chunk.source, a, b, text, score, sim, ov, rank, heading, doc.text, doc.section(a)))
         return sorted(out, key=lambda e: -e.score)

@@ -68,6 +68,10 @@ class CitationOut(BaseModel):
     start: int
     end: int
     score: float
+    title: str = Field("", description="The cited document's title.")
+    date: str | None = Field(None, description="The cited document's date, ISO (YYYY-MM-DD).")
+    outlet: str | None = Field(None, description="The site or agency that published the document.")
+    heading: str = Field("", description="The heading of the section quoted, if the document has headings.")
 
 
 class AskResponse(BaseModel):

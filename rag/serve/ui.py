@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr
 
 from rag.answer.extract import Answer, Citation
+from rag.answer.metadata import human_date
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.ingest.corpus import Document
@@ -59,19 +60,15 @@ def render_question(question: str) -> str:
     return f'<div class="rag-q">{_one_line(question)}</div>'
 
 
-def citation_label(c: Citation) -> str:
-    """title · date · outlet, as far as the citation has them (the ingestion adds them), else the file name."""
-    parts = [getattr(c, name, None) for name in ("title", "date", "outlet")]
-    return " · ".join(str(p) for p in parts if p) or c.source
-
-
 def render_citation(i: int, c: Citation, t: dict, settings: Settings) -> str:
     """One numbered source: its label linking to the highlighted passage, the file, the quote (folded on phones)."""
     label = citation_label(c)
-    file = f'<span class="rag-file">{_one_line(c.source)}</span>' if label != c.source else ""
+    file = f'<span class="rag-file rag-cite-file">{_one_line(c.source)}</span>' if label != c.source else ""
+    heading = (f'<span class="rag-cite-heading">{_one_line(t["section"].format(heading=c.heading))}</span>'
+               if c.heading and c.heading != c.title else "")
     return (
         f'<li id="rag-src-{i}"><a class="rag-cite" href="{escape(source_link(settings, c))}" target="_blank" rel="noopener" '
-        f'aria-label="{escape(t["open_source_n"].format(n=i, label=label))}">{_one_line(label)}</a>{file}'
+        f'aria-label="{escape(t["open_source_n"].format(n=i, label=label))}">{_one_line(label)}</a>{file}{heading}'
         f'<details class="rag-quote-box"><summary class="rag-quote">«{_one_line(c.quote)}»</summary>'
         f'<span class="rag-quote-full">«{_one_line(c.quote)}»</span></details></li>'
     )
@@ -105,6 +102,12 @@ def render_answer(ans: Answer, t: dict, settings: Settings, rewritten: bool, dec
     return "".join(parts)
 
 
+def citation_label(c: Citation) -> str:
+    """What a citation is called: «Sputnik · 3 апреля 2024 · Казахстан придерживается принципа…», the parts the
+    document has; its file name when it has none."""
+    return " · ".join(part for part in (c.outlet, human_date(c.date), c.title) if part) or c.source
+
+
 def render_error(message: str, t: dict) -> str:
     return f'<div class="rag-error">{_one_line(t["error"].format(message=message))}</div>'
 
@@ -123,13 +126,15 @@ def render_source(doc: Document, start: int | None, end: int | None, lang: str, 
     for i, (a, b) in enumerate(doc.paragraphs):
         if i == 0 and text[a:b] == doc.title and span[0] >= b:
             continue  # the title is the heading already
+        tag = "h2" if (a, b) in doc.headings else "p"  # a document's own headings stay headings
         x, y = max(a, span[0]), min(b, span[1])
         if x >= y:
-            paragraphs.append(f"<p>{escape(text[a:b])}</p>")
+            paragraphs.append(f"<{tag}>{escape(text[a:b])}</{tag}>")
             continue
         mark_id = ' id="cited"' if x == span[0] else ""
-        paragraphs.append(f"<p>{escape(text[a:x])}<mark{mark_id}>{escape(text[x:y])}</mark>{escape(text[y:b])}</p>")
-    meta = [(t["source_file"], doc.source), (t["source_date"], doc.date), (t["source_dateline"], doc.dateline)]
+        paragraphs.append(f"<{tag}>{escape(text[a:x])}<mark{mark_id}>{escape(text[x:y])}</mark>{escape(text[y:b])}</{tag}>")
+    meta = [(t["source_outlet"], doc.outlet), (t["source_date"], human_date(doc.date, doc.date_inferred)),
+            (t["source_author"], doc.author), (t["source_dateline"], doc.dateline), (t["source_file"], doc.source)]
     return template("source.html").substitute(
         lang=escape(t["lang"]), root=escape(settings.root_path), title=escape(doc.title or doc.source),
         kind=escape(t["source_title"]), jump=escape(t["source_jump"]) if span[0] < len(text) else "",

@@ -145,3 +145,25 @@ def _copy(conn, build: int, fresh: list[tuple[Document, list[FreshChunk]]], ids)
             cp.set_types(["text", "int8", "float4"])
             for row in postings:
                 cp.write_row(row)
+
+
+def copy_index(settings: Settings, index) -> BuildReport:
+    """Publish an embedded index (rag/index/store.py's Index) in the store as it is: its vectors are reused, so
+    moving an index to PostgreSQL (or measuring both stores on the same vectors) embeds nothing."""
+    from rag.index.build import _all_vectors
+
+    t0 = time.perf_counter()
+    vectors = _all_vectors(index.dense)
+    sentences = index.chunk_sentence_vectors(range(len(index.chunks)))
+    by_doc: dict[str, list[FreshChunk]] = {}
+    for i in range(len(index.chunks)):
+        c = index.chunks[i]
+        by_doc.setdefault(c.source, []).append(FreshChunk(c, vectors[i], sentences[i], analysis.terms(c.text)))
+    fresh = [(index.documents[s], by_doc.get(s, [])) for s in list(by_doc) + [s for s in index.documents if s not in by_doc]]
+    manifest = {k: v for k, v in index.manifest.items() if k not in ("rows", "build", "built_at", "documents", "chunks")}
+    with connect(settings.store, "rag index", settings.pg_ef_search) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (BUILD_LOCK,))
+        ensure_schema(conn, int(index.manifest["dim"]))
+        old = published(conn)
+        counts = write_build(conn, {**manifest, "dense_index": "hnsw"}, [], fresh, old[0] if old else None)
+    return BuildReport(documents=counts[0], chunks=counts[1], dense_index="hnsw", seconds=time.perf_counter() - t0)

@@ -44,9 +44,13 @@ def test_add_and_delete_keep_a_reader_on_its_build(small_corpus, embedder, pg_ur
     removed = sorted(old_text)[0]
     (small_corpus / removed).unlink()
     shutil.copy(SEEDS / "003_83e2e03ee03bef0d.txt", small_corpus)
+    listener = psycopg.connect(pg_url, autocommit=True)
+    listener.execute(f"LISTEN {pg_store.CHANNEL}")
     second = stores.build(settings, embedder, progress=False)
+    note = next(listener.notifies(timeout=5, stop_after=1))
+    listener.close()
     assert second.reused_documents == 1 and 0 < second.embedded_chunks < first.embedded_chunks + 20
-    assert old.published_version() != old.version
+    assert old.published_version() == note.payload != old.version
     # The old build still reads whole: its documents, chunks and searches (the removed file's too).
     assert {s: old.documents[s].text for s in old.documents} == old_text
     found = old.bm25_top(analysis.terms("Токаев"), 100)
@@ -103,3 +107,11 @@ def test_sentence_vectors_round_trip_exactly(seed_rag, embedder, pg_url):
     ids = list(range(len(pg.index.chunks)))
     got, want = pg.index.chunk_sentence_vectors(ids), seed_rag.index.chunk_sentence_vectors(ids)
     assert all(np.array_equal(got[i], want[i]) for i in ids)
+
+
+def test_a_reader_reconnects_after_its_connection_breaks(small_corpus, embedder, pg_url):
+    rag = RAG(Settings(corpus_dir=small_corpus, store=pg_url), embedder, build=True)
+    old = rag.index
+    with psycopg.connect(pg_url, autocommit=True) as admin:  # what a server restart does to a client
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rag' AND pid <> pg_backend_pid()")
+    assert rag.refresh() and rag.index is not old and rag.ask("Какие угрозы назвал Токаев?").citations

@@ -89,7 +89,8 @@ def published(conn) -> tuple[int, dict] | None:
 
 def open_store(url: str, expected: dict | None = None, ef_search: int = 400, conn=None) -> PostgresStore:
     """The published build; refuse one made with other serving stages (the model, the analyzer) than `expected`."""
-    conn = conn or connect(url, ef_search=ef_search)
+    if conn is None or conn.closed or conn.broken:
+        conn = connect(url, ef_search=ef_search)
     if (row := published(conn)) is None:
         raise IndexMissingError(f"no published index in {redact(url)}: run `rag index` with RAG_STORE set to it")
     build, manifest = row
@@ -124,7 +125,10 @@ class PostgresStore:
         return str(self.build)
 
     def published_version(self) -> str:
-        row = self.conn.execute("SELECT build FROM rag_published").fetchone()
+        try:
+            row = self.conn.execute("SELECT build FROM rag_published").fetchone()
+        except psycopg.OperationalError:  # the connection broke (a server restart, a failover): reload, reconnecting
+            return ""
         return str(row[0]) if row else ""
 
     def positions(self, ids: Iterable[int]) -> np.ndarray:

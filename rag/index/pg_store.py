@@ -77,6 +77,9 @@ def connect(url: str, application_name: str = "rag", ef_search: int = 400):
     # Filtered searches (a build's rows, some articles) go on through the graph until n rows pass, in order.
     conn.execute(f"SET hnsw.ef_search = {int(ef_search)}")
     conn.execute("SET hnsw.iterative_scan = strict_order")
+    # psycopg prepares a query run 5 times, and a generic plan of the vector search (the limit and the vector
+    # unknown) scans the whole table: 60 ms at 10k chunks against 20 ms through the HNSW index.
+    conn.execute("SET plan_cache_mode = force_custom_plan")
     return conn
 
 
@@ -144,16 +147,12 @@ class PostgresStore:
 
     def _postings(self, terms: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Term → (chunk positions ascending, counts) in this build."""
-        rows = self.conn.execute(
-            "SELECT p.term, p.chunk, p.tf FROM rag_postings p JOIN rag_chunks c ON c.id = p.chunk "
-            f"WHERE p.term = ANY(%(t)s) AND {LIVE_CHUNK} "
-            "ORDER BY p.term, p.chunk", {**self._v, "t": terms}).fetchall()
-        found: dict[str, tuple[list, list]] = {}
-        for term, chunk, tf in rows:
-            ids, tfs = found.setdefault(term, ([], []))
-            ids.append(chunk)
-            tfs.append(tf)
-        out = {t: (self.positions(ids), np.array(tfs, np.float32)) for t, (ids, tfs) in found.items()}
+        # One row a term, its postings as two arrays, in binary: a frequent term has thousands of postings.
+        rows = self.conn.cursor(binary=True).execute(
+            "SELECT p.term, array_agg(p.chunk ORDER BY p.chunk), array_agg(p.tf ORDER BY p.chunk) "
+            f"FROM rag_postings p JOIN rag_chunks c ON c.id = p.chunk WHERE p.term = ANY(%(t)s) AND {LIVE_CHUNK} "
+            "GROUP BY p.term ORDER BY p.term", {**self._v, "t": terms}).fetchall()
+        out = {t: (self.positions(ids), np.array(tfs, np.float32)) for t, ids, tfs in rows}
         self._df.update({t: len(out[t][0]) if t in out else 0 for t in terms})
         return out
 

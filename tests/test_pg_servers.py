@@ -37,7 +37,7 @@ def _host_env(pg_url: str, corpus: Path, cache: Path) -> dict:
 
 
 def _index(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag.cli", "index"], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "rag.cli", "index"], env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def _free_port() -> int:

@@ -41,7 +41,7 @@ def test_add_and_delete_keep_a_reader_on_its_build(small_corpus, embedder, pg_ur
     first = stores.build(settings, embedder, progress=False)
     old = stores.load(settings, embedder)
     old_text = {s: old.documents[s].text for s in old.documents}
-    removed = sorted(old_text)[0]
+    removed = min(old_text)
     (small_corpus / removed).unlink()
     shutil.copy(SEEDS / "003_83e2e03ee03bef0d.txt", small_corpus)
     listener = psycopg.connect(pg_url, autocommit=True)

@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 RUN_EXTRAS := convert,web
 TEST_EXTRAS := convert,web,eval,bench,test
 
-.PHONY: run test test-fast index bench clean
+.PHONY: run test test-fast index bench clean pg pg-stop
 
 $(VENV)/.run-installed: pyproject.toml tools/setup.sh
 	@tools/setup.sh $(VENV) $(RUN_EXTRAS)
@@ -33,6 +33,18 @@ index: $(VENV)/.run-installed
 # Our pipeline against the LangChain baseline at 1k, 10k and 100k chunks (about 55 minutes on 2 cores; docs/bench.md).
 bench: $(VENV)/.test-installed
 	$(PY) -m tools.bench --out bench/out
+
+# PostgreSQL 15 + pgvector from Debian packages (tools/pg/setup.sh, ~40 s the first time), a throw-away cluster in
+# PG_DIR started on 127.0.0.1:PG_PORT; the last line printed is its URL, for RAG_STORE (docs/postgres.md).
+PG_DIR ?= /tmp/rag-pg
+PG_PORT ?= 55432
+pg:
+	@tools/pg/setup.sh
+	@if [ -x $(PY) ] && ! $(PY) -c 'import psycopg, pgvector' 2>/dev/null; then tools/setup.sh $(VENV) pg >&2; fi
+	@tools/pg/start.sh $(PG_DIR) $(PG_PORT)
+
+pg-stop:
+	@tools/pg/stop.sh $(PG_DIR)
 
 clean:
 	rm -rf index/default

@@ -17,7 +17,7 @@ from rag.errors import CorpusError, RagError, missing_extra, settings_error
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Questions in Russian over a folder of news articles.")
 
 CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Folder of articles (default: seeds/, env RAG_CORPUS_DIR).")]
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: index/default, env RAG_INDEX_DIR).")]
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: index/default, env RAG_INDEX_DIR; RAG_STORE=postgresql://… uses a database instead).")]
 
 
 def clean_errors(fn):
@@ -50,12 +50,12 @@ def clean_errors(fn):
 def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
     """Build or update the index of the corpus folder."""
     from rag.encode.embedder import Embedder
-    from rag.index import build as index_mod
+    from rag.index import stores
     from rag.ingest.corpus import find_files
 
     settings = load_settings(corpus_dir=corpus, index_dir=index)
     find_files(settings.corpus_dir)  # fail fast, before loading the model
-    report = index_mod.build(settings, Embedder(settings))
+    report = stores.build(settings, Embedder(settings))
     for problem in report.problems:
         typer.echo(f"rag: skipped {problem}", err=True)
     if not report.published:
@@ -65,7 +65,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
         f"indexed {report.documents} documents, {report.chunks} chunks "
         f"({report.embedded_chunks} embedded, {report.reused_documents} documents reused"
         f"{', appended to the previous build' if report.incremental else ''}) "
-        f"in {report.seconds:.1f} s → {settings.index_dir}"
+        f"in {report.seconds:.1f} s → {stores.where(settings)}"
     )
     if report.problems:
         typer.echo(f"{len(report.problems)} file(s) skipped: fix them and run `rag index` again", err=True)

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     )
     # Issue 11: documents in every format
     max_file_mb: float = Field(gt=0, default=20.0, description="A corpus file larger than this (MB) is skipped with a message (a 50 MB log is not an article).")
+    # --- Issue 17: the index in PostgreSQL + pgvector, shared by several app servers ---------------------------------
+    store: str = Field("", description="Empty: the embedded index in index_dir; postgresql://user@host:port/db: the shared PostgreSQL store (the `pg` extra).")
+    store_poll_seconds: float = Field(ge=0, default=1.0, description="PostgreSQL store: how often a server checks for a newer published build (0: before every question).")
+    # At the default ef_search 40 pgvector's HNSW misses neighbours of vectors that crowd together (e5's do); 400
+    # matched exact search on the eval set and costs a few milliseconds a question.
+    pg_ef_search: int = Field(gt=0, le=1000, default=400, description="PostgreSQL store: HNSW candidates searched per question (more: better recall, slower).")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -109,6 +115,12 @@ class Settings(BaseSettings):
     @classmethod
     def _split_rules(cls, value):
         return [r.strip() for r in value.split(",") if r.strip()] if isinstance(value, str) else value
+    @field_validator("store")
+    @classmethod
+    def _check_store(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("give a postgresql://user@host:port/database URL, or nothing for the embedded index")
+        return value
 
     @field_validator("root_path")
     @classmethod

@@ -62,6 +62,12 @@ class GateFailed(RagError):
     exit_code = 5
 
 
+class StoreUnavailableError(RagError):
+    """The PostgreSQL store (RAG_STORE) cannot be reached or lacks the pgvector extension."""
+
+    exit_code = 3
+
+
 class SettingsError(RagError):
     """A setting (RAG_* variable or flag) has a value it cannot take."""
 
@@ -94,6 +100,7 @@ EXTRAS = {
     "gradio": "web", "fastapi": "web", "uvicorn": "web", "watchfiles": "web", "multipart": "web", "python_multipart": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web",
     "matplotlib": "eval",
     "langchain_community": "bench", "langchain_huggingface": "bench", "langchain_text_splitters": "bench",
+    "psycopg": "pg", "pgvector": "pg",
 }
 
 

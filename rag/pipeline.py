@@ -6,6 +6,7 @@ Decided, Answered — so a chat can show «ищу в статьях…» and the
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from rag.converse import attribution, followup
 from rag.encode.embedder import Embedder
 from rag.errors import QuestionError, SettingsError
 from rag.index import build as index_mod
+from rag.index import stores
+from rag.index.interface import Store
 from rag.retrieve.retriever import Evidence, Hit, Retriever
 from rag.texts import text
 
@@ -77,22 +80,40 @@ class RAG:
     """A loaded index plus the model, ready to answer questions from several threads."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, build: bool = False):
-        """Load the index in `settings.index_dir`. Reading never rewrites it: only `rag index` builds, or
-        `build=True` (tests, `rag serve --build`), which first brings it up to date with the corpus folder."""
+        """Load the published index of the store the settings choose (`settings.index_dir`, or the database of
+        `settings.store`). Reading never rewrites it: only `rag index` builds, or `build=True` (tests,
+        `rag serve --build`), which first brings it up to date with the corpus folder."""
         check_names(settings.disabled_rules)
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
         if build:
-            for problem in index_mod.build(self.settings, self.embedder).problems:
+            for problem in stores.build(self.settings, self.embedder).problems:
                 print(f"rag: skipped {problem}", file=sys.stderr)
-        self.retriever = Retriever(self._load(), self.embedder, settings)
+        self.retriever = Retriever(stores.load(settings, self.embedder), self.embedder, settings)
+        self._polled_at = time.monotonic()
+        self._reload = threading.Lock()
 
     @property
-    def index(self) -> index_mod.Index:
+    def index(self) -> Store:
         return self.retriever.index
 
-    def _load(self) -> index_mod.Index:
-        return index_mod.load(self.settings.index_dir, index_mod.serving_stages(self.settings, self.embedder), self.settings)
+    def refresh(self) -> bool:
+        """Serve the store's newest published build if it is not the one served (True then). The reload hook:
+        one cheap look (a query, a readlink) when nothing changed; questions in flight finish on the old build."""
+        index = self.index
+        if index.published_version() == index.version:
+            return False
+        with self._reload:
+            if self.index is index:  # another thread may have reloaded meanwhile
+                self.retriever = Retriever(stores.load(self.settings, self.embedder, getattr(index, "conn", None)), self.embedder, self.settings)
+        return True
+
+    def _poll(self) -> None:
+        """Several servers share a PostgreSQL store: each looks for a newer build every `store_poll_seconds`.
+        (The embedded store's reload is the server's own business.)"""
+        if self.settings.store and time.monotonic() - self._polled_at >= self.settings.store_poll_seconds:
+            self._polled_at = time.monotonic()
+            self.refresh()
 
     def stale_reason(self) -> str | None:
         """Why the served index differs from the corpus folder or the stages' configs; None when up to date."""
@@ -116,6 +137,7 @@ class RAG:
         """Answer one question (a follow-up in its conversation when `history` is given), step by step."""
         t0 = time.perf_counter()
         asked = self._checked(question, k, mode)  # the user's own words are refused, not a rewrite of them
+        self._poll()
         understood = followup.resolve(asked, history or ())
         if len(understood.question) > self.settings.max_question_chars:
             understood = followup.Resolved(asked, False)
@@ -143,6 +165,7 @@ class RAG:
     def gather(self, question: str, k: int | None = None, mode: str | None = None) -> Gathered:
         """Everything the answer is decided from: the typo-corrected query, hits, evidence and word statistics."""
         question = self._checked(question, k, mode)
+        self._poll()
         retriever = self.retriever
         t0 = time.perf_counter()
         query = retriever.speller.correct(question)

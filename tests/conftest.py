@@ -1,5 +1,7 @@
 """Shared fixtures: one real embedder per session, indexes built from real corpora in temp folders."""
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -126,6 +128,34 @@ def admin_server(web_rag, embedder, tmp_path):
     yield url
     server.should_exit = True
     thread.join(10)
+# --- PostgreSQL store fixtures (tests/test_pg_*.py; issue 17) -----------------------------------------------------
+
+PG_URL_ENV = "RAG_TEST_PG_URL"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """URL of a PostgreSQL server with pgvector whose superuser may create databases (CI starts one)."""
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        pytest.skip(f"no PostgreSQL for the store tests: `make pg` starts one and prints its URL; set {PG_URL_ENV} to it")
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A fresh database on the test server (pgvector created in it), dropped after the test."""
+    import psycopg
+
+    base, _, _ = pg_server.rpartition("/")
+    name = f"rag_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION vector")
+    yield f"{base}/{name}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # --- Markers (pyproject.toml): `make test-fast` runs the unit tests only -----------------------------------------
@@ -136,14 +166,16 @@ MODEL_MODULES = {"test_embeddings"}  # the conversion and the encoders themselve
 
 
 def pytest_collection_modifyitems(items):
-    """Each test gets one marker from what it uses: the server (web), the benchmark (bench), the model or an
-    index (integration), or nothing of these (unit: no model, milliseconds). Subprocess tests that run the CLI
-    on a real index say so with an explicit marker."""
+    """Each test gets one marker from what it uses: a PostgreSQL server (pg), the server (web), the benchmark
+    (bench), the model or an index (integration), or nothing of these (unit: no model, milliseconds). Subprocess
+    tests that run the CLI on a real index say so with an explicit marker."""
     for item in items:
-        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench")):
+        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench", "pg")):
             continue
         module = item.module.__name__.rsplit(".", 1)[-1]
-        if module in WEB_MODULES:
+        if "pg_server" in item.fixturenames:
+            item.add_marker(pytest.mark.pg)
+        elif module in WEB_MODULES:
             item.add_marker(pytest.mark.web)
         elif module == "test_bench":
             item.add_marker(pytest.mark.bench)

@@ -87,13 +87,16 @@ class BM25:
             out[ids] += idf * tf * (K1 + 1) / (tf + norm[ids])
         return out
 
-    def top(self, terms: list[str], n: int) -> list[int]:
+    def top(self, terms: list[str], n: int, allowed: np.ndarray | None = None) -> list[int]:
         """The n best-scoring chunks that hold a query term, best first.
 
         Equal scores are common (at 100k chunks 133 of the bench's 160 questions have some in their top 50);
         their order is whatever numpy's selection over all chunks gives, so selecting among the matched chunks
-        only, though faster, would reorder them and change answers."""
+        only, though faster, would reorder them and change answers. `allowed` (a mask over the chunks) keeps
+        only some of them (filters by article)."""
         scores = self.scores(terms)
+        if allowed is not None:  # a mask over the chunks: the others score nothing
+            scores[~allowed] = 0
         n = min(n, len(scores))
         if n <= 0:
             return []

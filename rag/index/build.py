@@ -106,18 +106,10 @@ def build(settings: Settings, embedder: Embedder, progress: bool = True) -> Buil
         return _build(settings, embedder, progress)
 
 
-def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildReport:
-    """Unchanged files keep their chunks, vectors and postings; only new or changed files are read,
-    chunked and embedded, and their chunks go after the kept ones."""
-    t0 = time.perf_counter()
-    now = time.strftime("%Y-%m-%dT%H:%M:%S")
-    report = BuildReport()
-    stages = stage_configs(settings, embedder)
-    old = _load_quietly(settings, stages)
-    old_stages = old.manifest["stages"] if old else {}
-    # New cleaning rules or chunk settings: every file is read and chunked again (vectors are reused below).
-    rechunk = any(old_stages.get(name) != stages[name] for name in ("ingest", "chunking"))
-    old_files = old.manifest["files"] if old else {}
+def plan(settings: Settings, old_files: dict, rechunk: bool, report: BuildReport, now: str | None = None) -> tuple[list[str], list, dict]:
+    """(kept file names, fresh documents, file name → manifest entry): which files of the corpus folder the
+    previous build (its manifest's `files`) still holds as they are, and which must be read and chunked."""
+    now = now or time.strftime("%Y-%m-%dT%H:%M:%S")
     kept, fresh_docs, meta = [], [], {}
     for path in find_files(settings.corpus_dir):
         name = path.relative_to(settings.corpus_dir).as_posix()
@@ -144,6 +136,22 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
             fresh_docs.append(doc)
     if not meta:
         raise CorpusError(f"no readable articles in {settings.corpus_dir}: " + "; ".join(report.problems))
+    return kept, fresh_docs, meta
+
+
+def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildReport:
+    """Unchanged files keep their chunks, vectors and postings; only new or changed files are read,
+    chunked and embedded, and their chunks go after the kept ones."""
+    t0 = time.perf_counter()
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    report = BuildReport()
+    stages = stage_configs(settings, embedder)
+    old = _load_quietly(settings, stages)
+    old_stages = old.manifest["stages"] if old else {}
+    # New cleaning rules or chunk settings: every file is read and chunked again (vectors are reused below).
+    rechunk = any(old_stages.get(name) != stages[name] for name in ("ingest", "chunking"))
+    old_files = old.manifest["files"] if old else {}
+    kept, fresh_docs, meta = plan(settings, old_files, rechunk, report, now)
     if old is not None and meta == old_files and old_stages == stages:
         report.documents, report.chunks, report.reused_documents = len(meta), len(old.chunks), len(kept)
         report.published, report.seconds = False, time.perf_counter() - t0

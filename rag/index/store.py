@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -142,6 +142,53 @@ class Index:
     def sentence_rows(self) -> np.ndarray:
         """Chunk i's sentences are rows sentence_rows[i] .. sentence_rows[i + 1] - 1 of sentence_vectors."""
         return self.chunks.sentence_ptr
+
+    # --- The Store interface (rag/index/interface.py) ---
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    def published_version(self) -> str:
+        return (self.path.parent / CURRENT).resolve().name
+
+    def dense_top(self, vector: np.ndarray, n: int, sources: Collection[str] | None = None) -> list[int]:
+        query = np.ascontiguousarray(vector[None, :], np.float32)
+        if sources is None:
+            _, ids = self.dense.search(query, n)
+            return [int(i) for i in ids[0] if i >= 0]
+        # Only the chosen articles' rows are scored (a selector, not a bigger search filtered afterwards).
+        rows = np.flatnonzero(self._of_sources(sources))
+        found = []
+        for part, offset in ((self.dense_main, 0), (self.dense_delta, self.dense_main.ntotal)):
+            if part is None:
+                continue
+            sel = faiss.IDSelectorBatch(rows[rows >= offset] - offset)
+            ivf = faiss.try_extract_index_ivf(part)
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=ivf.nprobe) if ivf else faiss.SearchParameters(sel=sel)
+            scores, ids = part.search(query, n, params=params)
+            found += [(float(d), int(i) + offset) for d, i in zip(scores[0], ids[0]) if i >= 0]
+        return [i for _, i in sorted(found, key=lambda p: -p[0])[:n]]
+
+    def bm25_top(self, terms: list[str], n: int, sources: Collection[str] | None = None) -> list[int]:
+        return self.bm25.top(terms, n, None if sources is None else self._of_sources(sources))
+
+    @cached_property
+    def _df(self) -> np.ndarray:
+        return self.bm25.df()
+
+    def document_frequency(self, terms: Iterable[str]) -> dict[str, int]:
+        vocab = self.bm25.vocab
+        return {t: int(self._df[vocab[t]]) if t in vocab else 0 for t in terms}
+
+    def chunk_sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        ptr = self.chunks.sentence_ptr
+        return {i: self.sentence_vectors[ptr[i] : ptr[i + 1]] for i in ids}
+
+    def _of_sources(self, sources: Collection[str]) -> np.ndarray:
+        """Mask over the chunks: True for those of the given articles."""
+        wanted = set(sources)
+        return np.array([s in wanted for s in self.chunks.sources], bool)[self.chunks.doc] if len(self.chunks) else np.zeros(0, bool)
 
 
 def new_build(index_dir: Path, previous: Index | None = None) -> Path:

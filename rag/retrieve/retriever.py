@@ -1,10 +1,11 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused by reciprocal rank, then evidence sentences."""
+"""Hybrid retrieval: dense and BM25 rankings fused by reciprocal rank, then evidence sentences; reads any Store."""
 from __future__ import annotations
 
 import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,7 +14,7 @@ import numpy as np
 from rag.config import Settings
 from rag.encode.embedder import Embedder
 from rag.index import analysis
-from rag.index.build import Index
+from rag.index.interface import Store
 from rag.ingest.chunking import Chunk
 from rag.retrieve.spelling import Speller
 
@@ -63,15 +64,12 @@ class Evidence:
 
 
 class Retriever:
-    """Searches one loaded Index; safe to share between threads."""
+    """Searches one loaded build of a Store; safe to share between threads."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings):
+    def __init__(self, index: Store, embedder: Embedder, settings: Settings):
         self.index, self.embedder, self.settings = index, embedder, settings
-        n_docs = len(index.chunks)
-        # Document frequency per BM25 term, for weighting question words in sentence overlap.
-        df = index.bm25.df()
-        self._idf = {t: math.log(1 + n_docs / (1 + df[i])) for t, i in index.bm25.vocab.items() if df[i]}
-        self._max_idf = math.log(1 + n_docs)
+        self._n_docs = len(index.chunks)
+        self._max_idf = math.log(1 + self._n_docs)
         self.speller = Speller(index.words)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -89,24 +87,24 @@ class Retriever:
                 self._cache.popitem(last=False)
         return vec
 
-    def dense_ranking(self, question: str, n: int) -> list[int]:
-        _, ids = self.index.dense.search(self.query_vector(question)[None, :], n)
-        return [int(i) for i in ids[0] if i >= 0]
+    def dense_ranking(self, question: str, n: int, sources: Collection[str] | None = None) -> list[int]:
+        return self.index.dense_top(self.query_vector(question), n, sources)
 
-    def bm25_ranking(self, question: str, n: int) -> list[int]:
-        bm25 = self.index.bm25
-        terms = [t for t in question_terms(question) if t in bm25.vocab]
-        return bm25.top(terms, n) if terms else []
+    def bm25_ranking(self, question: str, n: int, sources: Collection[str] | None = None) -> list[int]:
+        terms = list(question_terms(question))
+        return self.index.bm25_top(terms, n, sources) if terms else []
 
-    def search(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
-        """Top-k chunks for a question; mode is hybrid, dense or bm25 (default from settings)."""
+    def search(self, question: str, k: int | None = None, mode: str | None = None,
+               sources: Collection[str] | None = None) -> list[Hit]:
+        """Top-k chunks for a question; mode is hybrid, dense or bm25 (default from settings); with `sources`,
+        only chunks of those articles."""
         s = self.settings
         k, mode = k or s.top_k, mode or s.retrieval_mode
         n = min(max(s.candidates, k), len(self.index.chunks))
         if n == 0:
             return []
-        dense = self.dense_ranking(question, n) if mode in ("hybrid", "dense") else []
-        lexical = self.bm25_ranking(question, n) if mode in ("hybrid", "bm25") else []
+        dense = self.dense_ranking(question, n, sources) if mode in ("hybrid", "dense") else []
+        lexical = self.bm25_ranking(question, n, sources) if mode in ("hybrid", "bm25") else []
         fused: dict[int, float] = {}
         for weight, ranking in ((s.dense_weight, dense), (s.bm25_weight, lexical)):
             for rank, i in enumerate(ranking, 1):
@@ -116,33 +114,41 @@ class Retriever:
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         return [Hit(self.index.chunks[i], fused[i], d_rank.get(i, 0), b_rank.get(i, 0), i) for i in best]
 
-    def _weight(self, term: str) -> float:
-        return self._idf.get(term, self._max_idf)  # unseen words weigh most
+    def weights(self, terms: set[str]) -> dict[str, float]:
+        """Each term's idf over the chunks, to weigh question words; a word no chunk holds weighs most (0 for
+        none: coverage counts only the words the articles hold)."""
+        df = self.index.document_frequency(terms)
+        return {t: math.log(1 + self._n_docs / (1 + df[t])) if df[t] else 0.0 for t in terms}
 
-    def overlap(self, question_terms: set[str], text: str) -> float:
+    def _weight(self, weights: dict[str, float], term: str) -> float:
+        return weights[term] or self._max_idf
+
+    def overlap(self, question_terms: set[str], text: str, weights: dict[str, float] | None = None) -> float:
         """Share of the question's words (idf-weighted) that the text contains."""
         if not question_terms:
             return 0.0
+        weights = weights if weights is not None else self.weights(question_terms)
         present = set(analysis.terms(text))
-        return sum(self._weight(t) for t in question_terms & present) / sum(self._weight(t) for t in question_terms)
+        return sum(self._weight(weights, t) for t in question_terms & present) / sum(self._weight(weights, t) for t in question_terms)
 
     def coverage(self, question: str) -> float:
         """Share of the question's words (idf-weighted) that occur anywhere in the articles."""
         q_terms = set(question_terms(question))
         if not q_terms:
             return 1.0
-        return sum(self._weight(t) for t in q_terms if t in self._idf) / sum(self._weight(t) for t in q_terms)
+        weights = self.weights(q_terms)
+        return sum(self._weight(weights, t) for t in q_terms if weights[t]) / sum(self._weight(weights, t) for t in q_terms)
 
-    def _previous(self, hit: Hit, i: int) -> tuple[tuple[int, int], int] | None:
-        """The sentence before sentence i of a hit's chunk and its vector row, looking into the chunk before."""
-        rows = self.index.sentence_rows
+    def _previous(self, hit: Hit, i: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The sentence before sentence i of a hit's chunk and its vector (chunk id, sentence number), looking
+        into the chunk before."""
         if i:
-            return hit.chunk.sentences[i - 1], int(rows[hit.chunk_id]) + i - 1
+            return hit.chunk.sentences[i - 1], (hit.chunk_id, i - 1)
         before = self.index.chunks[hit.chunk_id - 1] if hit.chunk_id else None
         if before is None or before.source != hit.chunk.source:
             return None
         earlier = [j for j, s in enumerate(before.sentences) if s[1] <= hit.chunk.sentences[0][0]]
-        return (before.sentences[earlier[-1]], int(rows[hit.chunk_id - 1]) + earlier[-1]) if earlier else None
+        return (before.sentences[earlier[-1]], (hit.chunk_id - 1, earlier[-1])) if earlier else None
 
     def _is_heading(self, doc, span: tuple[int, int]) -> bool:
         """A heading the reader found (HTML, Markdown, DOCX headings, a wrapped text's numbered or FAQ headings),
@@ -152,17 +158,16 @@ class Retriever:
         text = doc.text[span[0] : span[1]]
         return span in doc.paragraphs and len(text.split()) <= HEADING_MAX_WORDS and not re.search(r"[.!?…»\"”]$", text)
 
-    def _units(self, hit: Hit) -> list[tuple[int, int, bool, list[int]]]:
-        """(start, end, is_heading, vector rows) evidence units of a chunk: sentences, with an anaphoric one
-        joined to the sentence before it (across a paragraph break too, but never to a heading)."""
+    def _units(self, hit: Hit) -> list[tuple[int, int, bool, list[tuple[int, int]]]]:
+        """(start, end, is_heading, vectors as (chunk id, sentence number)) evidence units of a chunk: sentences,
+        with an anaphoric one joined to the sentence before it (across a paragraph break too, but never to a heading)."""
         doc = self.index.documents[hit.chunk.source]
-        first = int(self.index.sentence_rows[hit.chunk_id])
         units = []
         for i, (a, b) in enumerate(hit.chunk.sentences):
-            rows = [first + i]
+            rows = [(hit.chunk_id, i)]
             prev = self._previous(hit, i) if ANAPHOR.match(doc.text[a:b]) else None
             if prev and not self._is_heading(doc, prev[0]):
-                a, rows = prev[0][0], [prev[1], first + i]
+                a, rows = prev[0][0], [prev[1], (hit.chunk_id, i)]
             units.append((a, b, self._is_heading(doc, (a, b)), rows))
         return units
 
@@ -181,13 +186,15 @@ class Retriever:
             return []
         # Sentence vectors were made at build time from each chunk's encoder pass (late chunking), so a
         # question costs one query embedding; a joined unit is the sum of its sentences' directions.
-        vectors = np.stack([self.index.sentence_vectors[rows].astype(np.float32).sum(0) for *_, rows in items])
+        held = self.index.chunk_sentence_vectors({c for *_, rows in items for c, _ in rows})
+        vectors = np.stack([np.stack([held[c][j] for c, j in rows]).astype(np.float32).sum(0) for *_, rows in items])
         sims = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) @ self.query_vector(question)
         q_terms = set(question_terms(question))
+        weights = self.weights(q_terms)
         s = self.settings
         out = []
         for (rank, hit, a, b, heading, text, _), sim in zip(items, sims.tolist()):
-            ov = self.overlap(q_terms, text)
+            ov = self.overlap(q_terms, text, weights)
             score = sim + s.overlap_weight * ov
             doc = self.index.documents[hit.chunk.source]
             out.append(Evidence(hit.chunk.source, a, b, text, score, sim, ov, rank, heading, doc.text, doc.section(a)))

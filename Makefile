@@ -19,9 +19,11 @@ run: $(VENV)/.run-installed
 	@$(VENV)/bin/rag index
 	@$(PY) app.py
 
+# Everything the tests need is set up here: chromium and axe-core for the browser tests, and a throw-away
+# PostgreSQL + pgvector cluster for the store tests (tools/pg/with_pg.sh starts it and stops it afterwards).
 test: $(VENV)/.test-installed
 	@test -x /usr/bin/chromium -a -f .cache-npm/node_modules/axe-core/axe.min.js || tools/setup.sh $(VENV) $(TEST_EXTRAS) --browser
-	$(PY) -m pytest
+	@tools/pg/with_pg.sh $(PY) -m pytest
 
 # Unit tests only: no model, no index, no server (< 30 s).
 test-fast: $(VENV)/.test-installed

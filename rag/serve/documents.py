@@ -166,7 +166,7 @@ def routes(live: Live, settings: Settings, token: list, error_model: type) -> AP
     def list_documents() -> dict:
         """Every article of the build serving: file, title, date (and further metadata), chunks, when indexed."""
         rag = live.rag
-        return {"build": rag.index.path.name, "admin": bool(settings.admin_token), "documents": listing(rag.index)}
+        return {"build": rag.index.version, "admin": bool(settings.admin_token), "documents": listing(rag.index)}
 
     @router.post("/api/documents", response_model=DocumentChanged, status_code=201, tags=["documents"], summary="Add an article",
                  responses={**admin_errors, 413: {"model": error_model}, 422: {"model": error_model}}, openapi_extra=UPLOAD_BODY)
@@ -183,7 +183,7 @@ def routes(live: Live, settings: Settings, token: list, error_model: type) -> AP
             raise HTTPException(422, "file: send the article as the multipart field `file`")
         data = await part.read(limit + 1)
         name, replaced = await run_in_threadpool(upload, live, part.filename or "", data)
-        return {"file": name, "replaced": replaced, "build": live.rag.index.path.name, "documents": len(live.rag.index.documents)}
+        return {"file": name, "replaced": replaced, "build": live.rag.index.version, "documents": len(live.rag.index.documents)}
 
     @router.delete("/api/documents/{name:path}", response_model=DocumentChanged, tags=["documents"], summary="Remove an article",
                    responses={**admin_errors, 404: {"model": error_model}, 422: {"model": error_model}})
@@ -191,6 +191,6 @@ def routes(live: Live, settings: Settings, token: list, error_model: type) -> AP
         """Remove an article (its `file` as listed) from the corpus folder and the index, with `X-Admin-Token`."""
         admin_token(request, settings)
         delete(live, name)
-        return {"file": name, "build": live.rag.index.path.name, "documents": len(live.rag.index.documents)}
+        return {"file": name, "build": live.rag.index.version, "documents": len(live.rag.index.documents)}
 
     return router

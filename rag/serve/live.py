@@ -50,9 +50,10 @@ class Live:
         return self._rag
 
     def published(self) -> str | None:
-        """The build folder `current` points at: one readlink, no corpus access."""
+        """The store's newest published build: one readlink of `current` (or one query of a PostgreSQL store),
+        no corpus access."""
         try:
-            return os.readlink(self.settings.index_dir / index_mod.CURRENT)
+            return self._rag.index.published_version() or None
         except OSError:
             return None
 
@@ -62,14 +63,14 @@ class Live:
         manifest_stages = rag.index.manifest.get("stages", {})
         stale = next((f"the {name} stage changed since the build: run `rag index`" for name, config in self._stages.items()
                       if manifest_stages.get(name) != config), None)
-        return Serving(rag.index.path.name, self._since, published, error, stale)
+        return Serving(rag.index.version, self._since, published, error, stale)
 
     def refresh(self) -> bool:
         """Load and swap in the published build if it is not the one serving; True when it swapped. A build
         that cannot be loaded leaves the old one serving (and is not retried until another is published)."""
         with self._swap:
             target = self.published()
-            if target is None or target == self._rag.index.path.name or (self._error and self._error[0] == target):
+            if target is None or target == self._rag.index.version or (self._error and self._error[0] == target):
                 return False
             t0 = time.perf_counter()
             try:
@@ -85,7 +86,7 @@ class Live:
             lag = time.time() - os.lstat(self.settings.index_dir / index_mod.CURRENT).st_mtime
         except OSError:
             lag = loaded
-        logs.event("swap", build=new.index.path.name, previous=old.index.path.name, documents=len(new.index.documents),
+        logs.event("swap", build=new.index.version, previous=old.index.version, documents=len(new.index.documents),
                   chunks=len(new.index.chunks), load_ms=round(loaded * 1000, 1), lag_ms=round(lag * 1000, 1))
         del old
         gc.collect()  # a cycle holding the old Index would keep its mapped files

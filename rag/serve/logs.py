@@ -67,7 +67,7 @@ def question_record(asked: str, answer: Answer, gathered: Gathered | None, rewri
 def log_answer(rag: RAG, question: str, answer: Answer, gathered: Gathered | None, channel: str) -> None:
     """One JSON line for an answered question (`question` as the user asked it; a follow-up's rewrite is
     `answer.question`)."""
-    event("question", channel=channel, build=rag.index.path.name, **question_record(question, answer, gathered, 0.0, rag.settings))
+    event("question", channel=channel, build=rag.index.version, **question_record(question, answer, gathered, 0.0, rag.settings))
 
 
 def logged_ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]], channel: str) -> Answer:
@@ -77,7 +77,7 @@ def logged_ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]], ch
         answer, gathered = rag.ask_traced(question, history=list(history))
     except QuestionError as e:
         fields = {"question": question} if rag.settings.log_questions else {}
-        event("question", channel=channel, build=rag.index.path.name, error=str(e), **fields)
+        event("question", channel=channel, build=rag.index.version, error=str(e), **fields)
         raise
     log_answer(rag, question, answer, gathered, channel)
     return answer

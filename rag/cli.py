@@ -75,6 +75,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     k: Annotated[Optional[int], typer.Option("--k", help="Chunks to retrieve.")] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Also print the question's analysis and each candidate's verdict.")] = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
@@ -82,7 +83,14 @@ def ask(
     from rag.pipeline import RAG
 
     # k and mode are settings: validated (k ≥ 1, a known mode) before anything loads.
-    answer = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode)).ask(question)
+    rag = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode))
+    if explain:
+        from rag.answer.explain import lines
+
+        answer, decision = rag.explain(question)
+        typer.echo("\n".join(lines(decision)), err=as_json)
+    else:
+        answer = rag.ask(question)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return

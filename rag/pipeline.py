@@ -5,11 +5,14 @@ import sys
 import time
 from dataclasses import dataclass
 
-from rag.answer.extract import Answer, extractive
+from rag.answer.decide import Decision, decide
+from rag.answer.extract import Answer, answer_from, extractive
+from rag.answer.question import analyse
 from rag.config import MODES, Settings
 from rag.encode.embedder import Embedder
 from rag.errors import QuestionError, SettingsError
 from rag.index import build as index_mod
+from rag.retrieve import colloquial
 from rag.retrieve.retriever import Evidence, Hit, Retriever
 from rag.texts import text
 
@@ -18,7 +21,7 @@ from rag.texts import text
 class Gathered:
     """What retrieval found for one question."""
 
-    query: str  # the question with typos corrected, as searched
+    query: str  # the question with slang rewritten and typos corrected, as searched
     hits: list[Hit]
     evidence: list[Evidence]
     coverage: float
@@ -62,7 +65,8 @@ class RAG:
             raise SettingsError(f"mode = {mode!r}: choose one of {', '.join(MODES)}")
         retriever = self.retriever
         t0 = time.perf_counter()
-        query = retriever.speller.correct(question)
+        # Slang first (issue 13): «совбезов» is no typo of a corpus word, and the speller must not "fix" it.
+        query = retriever.speller.correct(colloquial.expand(question))
         hits = retriever.search(query, k=k, mode=mode)
         t1 = time.perf_counter()
         evidence = retriever.evidence(query, hits)
@@ -82,3 +86,11 @@ class RAG:
         answer.question = question
         answer.timings_ms = {**g.timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
         return answer, g
+
+    def explain(self, question: str, k: int | None = None, mode: str | None = None) -> tuple[Answer, Decision]:
+        """The answer with the decision behind it: every candidate and the rule that accepted or rejected it."""
+        g = self.gather(question, k=k, mode=mode)
+        d = decide(analyse(g.query), g.evidence, g.coverage, self.settings, explain=True)
+        answer = answer_from(d, g.evidence, g.coverage, self.settings)
+        answer.question = question
+        return answer, d

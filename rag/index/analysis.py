@@ -78,6 +78,27 @@ def _tag(word: str):
         return _morph.parse(word)[0].tag
 
 
+def tag(word: str):
+    """The likeliest pymorphy3 tag of a lowercase word ("NOUN,inan,masc,Geox sing,loct" for "ташкенте")."""
+    return _tag(word)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def lemma(word: str) -> str:
+    """A lowercase word's likeliest dictionary form ("шестая" → "шестой", "трем" → "три"), ё folded to е."""
+    with _lock:
+        return _morph.parse(word)[0].normal_form.replace("ё", "е")
+
+
+def inflect(word: str, like: str) -> str:
+    """`word` in the case and number of the word form `like`: inflect("совет", "совбезов") == "советов"."""
+    with _lock:
+        target = _morph.parse(like)[0].tag
+        grammemes = {g for g in (target.case, target.number) if g}
+        form = _morph.parse(word)[0].inflect(grammemes) if grammemes else None
+    return form.word if form else word
+
+
 def tagged(text: str, *grammemes: str) -> list[str]:
     """Words of a text whose likeliest reading has one of these pymorphy3 grammemes (NUMR, Anum, Name…)."""
     return [w for w in words(text) if any(g in _tag(w) for g in grammemes)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import math
 import shutil
 import sys
@@ -24,7 +25,7 @@ from rag.errors import (
     IndexMismatchError,
     IndexMissingError,
 )
-from rag.index import analysis, store
+from rag.index import analysis, entities, store
 from rag.index.bm25 import BM25
 from rag.index.store import CURRENT, ChunkTable, Index, sentence_rows  # noqa: F401  (the index's public names)
 from rag.ingest import chunking, cleaning
@@ -32,7 +33,7 @@ from rag.ingest.chunking import chunk_document, encoding
 from rag.ingest.corpus import find_files, load_document
 
 FORMAT_VERSION = 4  # 4: per-stage configs in the manifest; 3: append-only documents and sentence vectors
-SERVING_STAGES = ("store", "encode", "analysis")  # a question is answered only by an index these match
+SERVING_STAGES = ("store", "encode", "analysis", "entities")  # a question is answered only by an index these match
 
 
 @dataclass
@@ -60,6 +61,7 @@ def stage_configs(settings: Settings, embedder: Embedder) -> dict[str, dict]:
         "chunking": chunking.config(settings),
         "encode": {"model": embedder.model_id, "dim": embedder.dim, "passage_prefix": settings.passage_prefix},
         "analysis": analysis.config(),
+        "entities": entities.config(),
     }
 
 
@@ -176,6 +178,13 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
                 words.subtract(analysis.words(doc.text))
         for doc in fresh_docs:
             words.update(analysis.words(doc.text))
+        # Named entities (issue 13): kept articles keep their spans unless the NER stage changed.
+        renew = old is None or old_stages.get("entities") != stages["entities"]
+        spans = {n: s for n, s in (old.entities.items() if old and not renew else ()) if n in kept_set}
+        for name, doc in docs.items():
+            if name not in spans:
+                spans[name] = entities.spans(doc)
+        (build_dir / store.ENTITIES).write_text(json.dumps(spans, ensure_ascii=False))
         manifest = {
             "stages": stages,
             "dim": embedder.dim,

@@ -11,7 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -28,6 +28,7 @@ DOCUMENTS = "documents.jsonl"  # append-only: one JSON document a line
 SENTENCES = "sentences.f16"  # append-only: raw float16 rows, one per sentence of every chunk
 DENSE = "dense.faiss"  # the main vector index, rewritten only when the delta grows too big
 DELTA = "dense-delta.faiss"  # exact index of the vectors appended since the main one was written
+ENTITIES = "entities.json"  # source → [[start, end, type], …], natasha's spans (rag/index/entities.py)
 SENTENCE_DTYPE = np.float16  # 2 bytes a number: 100k chunks hold ~400k sentences
 
 
@@ -126,6 +127,7 @@ class Index:
     sentence_vectors: np.ndarray  # one row per sentence of every chunk, in chunk order (float16, memory-mapped)
     words: dict[str, int]  # word form → count, for spelling correction of questions
     path: Path
+    entities: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)  # source → NER spans (issue 13)
 
     @cached_property
     def dense(self) -> faiss.Index:
@@ -249,9 +251,12 @@ def load(index_dir: Path, expected: dict | None = None, nprobe=None, mmap: bool 
         sentence_vectors = np.memmap(current_file, SENTENCE_DTYPE, "r", shape=shape) if shape[0] else np.zeros(shape, SENTENCE_DTYPE)
         current_file = path / "words.json"
         words = json.loads(current_file.read_text(encoding="utf-8"))
+        current_file = path / ENTITIES
+        entities = {k: [tuple(s) for s in v] for k, v in json.loads(current_file.read_text(encoding="utf-8")).items()} \
+            if current_file.exists() else {}
     except Exception as e:  # any damage to any part means the same thing to the user
         raise IndexCorruptError(f"{current_file} is damaged ({type(e).__name__}): run `rag index` to rebuild") from e
-    index = Index(manifest, documents, chunks, main, delta, bm25, sentence_vectors, words, path.resolve())
+    index = Index(manifest, documents, chunks, main, delta, bm25, sentence_vectors, words, path.resolve(), entities)
     if not (len(chunks) == index.dense.ntotal == bm25.n_docs == manifest["chunks"]) or chunks.sentence_ptr[-1] != len(sentence_vectors):
         raise IndexCorruptError(f"{path} holds {index.dense.ntotal} vectors for {len(chunks)} chunks: run `rag index`")
     return index

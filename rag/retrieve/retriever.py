@@ -59,6 +59,7 @@ class Evidence:
     hit_rank: int
     heading: bool  # a headline or subheading: it names a topic, it rarely states a fact
     document: str  # the whole cleaned article, for checks that look beyond one sentence
+    entities: tuple[tuple[int, int, str], ...] = ()  # the index's NER spans inside [start, end), document offsets
 
 
 class Retriever:
@@ -185,5 +186,6 @@ class Retriever:
             ov = self.overlap(q_terms, text)
             score = sim + s.overlap_weight * ov - (s.heading_penalty if heading else 0.0)
             doc_text = self.index.documents[hit.chunk.source].text
-            out.append(Evidence(hit.chunk.source, a, b, text, score, sim, ov, rank, heading, doc_text))
+            spans = tuple(x for x in self.index.entities.get(hit.chunk.source, ()) if a <= x[0] and x[1] <= b)
+            out.append(Evidence(hit.chunk.source, a, b, text, score, sim, ov, rank, heading, doc_text, spans))
         return sorted(out, key=lambda e: -e.score)

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from rag.answer import numerals
 from rag.answer.question import Question, speech_verb
+from rag.answer.roles import role_of
 from rag.answer.translit import skeleton
 from rag.config import Settings
 from rag.index import analysis
@@ -79,7 +80,9 @@ def entity_in(entity: str, document: str) -> bool:
     across scripts (Tokayev ~ Токаев). entity_in("Ташкенте", "Встреча прошла в Ташкенте.") is True."""
     if re.search(r"[а-яё]", entity, re.I) or entity.isupper():
         terms = set(analysis.terms(entity))
-        return bool(terms) and terms <= article_terms(document) or entity.lower() in document.lower()
+        have = article_terms(document)
+        return bool(terms) and all(t in have for t in terms) or bool(
+            re.search(rf"(?<!\w){re.escape(entity)}(?!\w)", document, re.I))
     return all(skeleton(w) in article_skeletons(document) for w in analysis.words(entity))
 
 
@@ -122,9 +125,15 @@ def names_every_ordinal(q: Question, e: Evidence, pool: list[Evidence]) -> str:
 
 
 def holds_the_role(q: Question, e: Evidence, pool: list[Evidence]) -> str:
-    """«Кто генеральный секретарь ОДКБ?»: the role's words stand within a few words of each other."""
+    """«Кто был президентом Кыргызстана?»: a person of the sentence holds the role (its title or apposition, by
+    NER spans); without spans, the role's words stand within a few words of each other."""
     if q.role is None or not q.role:
         return ""
+    if e.entities:
+        for a, b in persons(q, e):
+            if q.role <= set(analysis.terms(role_of(e, a, b))):
+                return ""
+        return "no person of the sentence holds the role"
     seq = analysis.terms(e.text)
     width = len(q.role) + 1
     found = any(q.role <= set(seq[i : i + width]) for i in range(max(1, len(seq) - width + 1)))
@@ -169,9 +178,11 @@ def is_speaker(q: Question, e: Evidence, a: int) -> bool:
 
 
 def persons(q: Question, e: Evidence, kinds: tuple[str, ...] = ("PER",)) -> list[tuple[int, int]]:
-    """PER spans that can answer: a quote's speaker only when the question asks who said something."""
+    """Spans that can answer: not one the question names; for «кому/с кем…» not a quote's speaker («…, — добавил
+    Токаев» does not answer «К кому перейдёт председательство?»), unless the question asks who said something."""
+    keep_speaker = q.about_speech or q.names_asked
     return [(a, b) for a, b, k in e.entities
-            if k in kinds and (q.about_speech or not is_speaker(q, e, a)) and (q.describes or unnamed(q, e.document[a:b]))]
+            if k in kinds and (keep_speaker or not is_speaker(q, e, a)) and (q.describes or unnamed(q, e.document[a:b]))]
 
 
 def names_someone(q: Question, e: Evidence) -> bool:

@@ -8,44 +8,29 @@ import re
 from rag.answer import numerals
 from rag.answer.decide import WHEN, entity_in, persons
 from rag.answer.question import Question
+from rag.answer.roles import role_of
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
-STOP = re.compile(r"[,.;:!?()«»“”\"—–]|\s-\s")
 PREPOSITIONS = frozenset("в во на из с со к ко у под над при".split())
-MAX_ROLE_WORDS = 6
 
 
-def role_before(text: str, start: int) -> str:
-    """Title words standing before a name: role_before("заявил президент Кыргызстана Садыр Жапаров", 29) ==
-    "президент Кыргызстана" (the verb ends it)."""
-    words = []
-    for m in reversed(list(re.finditer(r"[^\W\d_]+(?:-[^\W\d_]+)*", text[:start]))):
-        between = text[m.end() : start if not words else words[-1][1]]
-        if STOP.search(between):
-            break
-        tag = analysis.tag(m.group(0).lower())
-        if not ({"NOUN", "ADJF"} & set(str(tag).replace(" ", ",").split(","))) or "Name" in tag or "Surn" in tag:
-            break
-        words.append((m.group(0), m.start()))
-        if len(words) >= MAX_ROLE_WORDS:
-            break
-    if not any("NOUN" in analysis.tag(w.lower()) for w, _ in words):
-        return ""  # a role has a noun («президент Кыргызстана»), not only adjectives
-    return " ".join(w for w, _ in reversed(words))
+VERB_REACH = 8  # words between a name and its verb, within the name's clause
+CLAUSE_END = re.compile(r"[,;:()«»\"]|\s[-—–]\s")
 
 
-def role_after(text: str, end: int) -> str:
-    """An apposition after a name: role_after("Станислав Зась, генеральный секретарь ОДКБ, отметил", 14) ==
-    "генеральный секретарь ОДКБ"."""
-    m = re.match(r",\s+([^,.;:!?()«»\"—–]{3,80}?)(?=[,.;:!?()]|\s[-—–]\s|$)", text[end:])
-    if not m:
-        return ""
-    words = m.group(1).split()
-    first = analysis.tag(words[0].lower())
-    if len(words) > MAX_ROLE_WORDS or "VERB" in first or not ({"NOUN", "ADJF"} & set(str(first).replace(" ", ",").split(","))):
-        return ""
-    return m.group(1)
+def does_the_asked(q: Question, e: Evidence, a: int, b: int) -> bool:
+    """«Кто принял секретарей?» is answered by a name only when the sentence has the name within a few words of
+    the question's verb in its clause («Токаев принял…»); otherwise the sentence answers (the doer may be a group).
+    A question with no verb («Кто автор…») asks nothing of the kind."""
+    verbs = {analysis.lemma(w) for w in analysis.words(q.text) if {"VERB", "INFN"} & set(str(analysis.tag(w)).replace(" ", ",").split(","))}
+    verbs -= {"быть", "являться", "стать", "звать"}
+    if not verbs:
+        return True
+    before = CLAUSE_END.split(e.document[max(e.start, a - 80) : a])[-1]
+    after = CLAUSE_END.split(e.document[b : min(e.end, b + 80)])[0]
+    around = analysis.words(before)[-VERB_REACH:] + analysis.words(after)[:VERB_REACH]
+    return bool(verbs & {analysis.lemma(w) for w in around})
 
 
 def person(q: Question, e: Evidence) -> str:
@@ -57,11 +42,15 @@ def person(q: Question, e: Evidence) -> str:
         wanted = [(a, b) for a, b in spans if entity_in(q.describes, e.document[a:b])]
     else:
         wanted = [(a, b) for a, b in spans if not any(entity_in(w, e.document[a:b]) for w in q.entities)]
+    if not q.describes and not q.role:
+        wanted = [(a, b) for a, b in wanted if does_the_asked(q, e, a, b)]
     if not wanted:
         return ""
-    a, b = wanted[0]
+    asked = set(analysis.terms(q.text))
+    roles = [(role_of(e, a, b), a, b) for a, b in wanted]
+    # «Кто президент Кыргызстана?» in a sentence listing five presidents: the one whose role the question names.
+    role, a, b = max(roles, key=lambda r: len(asked & set(analysis.terms(r[0]))))
     name = e.document[a:b]
-    role = role_after(e.document, b) or role_before(e.document, a)
     return f"{name}, {role[0].lower() + role[1:]}" if role else name
 
 

@@ -140,7 +140,35 @@ def role(question: str) -> frozenset[str] | None:
     m = WHO_IS.match(question) if CYRILLIC.search(question) else None
     if m and all(w[:1].isupper() for w in m["phrase"].split()):
         return None  # «Кто такой Станислав Зась?» asks who a named person is, not who holds a role
-    return frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
+    if m and not analysis.tagged(m["phrase"], "VERB", "INFN"):
+        return frozenset(analysis.terms(m["phrase"]))
+    return held_role(question)
+
+
+COPULAS = frozenset({"быть", "являться", "стать", "становиться", "работать", "служить", "занимать"})
+PREPOSITION_TAGS = ("PREP", "CONJ", "VERB", "INFN", "PRTF", "GRND")
+
+
+def held_role(question: str) -> frozenset[str] | None:
+    """«Кто был президентом Кыргызстана на сессии?» → the terms of «президентом Кыргызстана»: the words after «кто»
+    and a copula, up to a preposition or verb, when they hold a person noun (not «Кто принял секретарей…»)."""
+    words = analysis.words(main_clause(question))
+    if not words or words[0] != "кто":
+        return None
+    rest = words[1:]
+    while rest and analysis.lemma(rest[0]) in COPULAS:
+        rest = rest[1:]
+    phrase = []
+    for w in rest:
+        if any(t in analysis.tag(w) for t in PREPOSITION_TAGS) or analysis.lemma(w) in COPULAS:
+            break
+        phrase.append(w)
+    # A person noun: an animate common noun («мэром», «генсеком»), or one the data file lists («глава»).
+    if not any(patterns()["nouns"].get(analysis.lemma(w)) == "person" or {"NOUN", "anim"} <= set(
+            str(analysis.tag(w)).replace(" ", ",").split(",")) and not {"Name", "Surn", "Patr"} & set(
+            str(analysis.tag(w)).replace(" ", ",").split(",")) for w in phrase):
+        return None
+    return frozenset(analysis.terms(" ".join(phrase))) or None
 
 
 @lru_cache(maxsize=1024)

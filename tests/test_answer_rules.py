@@ -32,7 +32,7 @@ def evidence(sentence: str, spans=(), article: str | None = None, overlap: float
     ("Какой город получил грант?", "place"),
     ("Какие города получили гранты?", "list"),
     ("Какая компания построила мост?", "organisation"),
-    ("Какое агентство сообщило об открытии?", "media"),
+    ("Какое издание сообщило об открытии?", "media"),
     ("Почему мост закрыли?", "reason"),
     ("Как удалось построить мост так быстро?", "how"),
     ("Что такое технопарк?", "definition"),
@@ -148,6 +148,16 @@ def test_dates_numbers_places_are_cut_from_the_sentence():
 
 
 # --- index-time NER fixes and colloquial words --------------------------------------------------------------------
+
+def test_a_plural_capitalised_group_is_no_organisation():
+    text = "Он встретил Секретарей Советов безопасности и ОДКБ."
+    assert retype(text, [(12, 42, "ORG"), (45, 49, "ORG")]) == [(12, 42, "MISC"), (45, 49, "ORG")]
+
+
+def test_a_period_question_is_answered_by_a_span_of_time():
+    q = analyse("За какой период число аварий стало рекордным?")
+    assert not decide.shows_the_kind(q, evidence("Это рекорд за последние три десятилетия."), [])
+
 
 def test_dateline_city_is_a_place_and_the_agency_an_outlet():
     text = "ОМСК, 3 апр — Sputnik. Мэр открыл мост, передает Newsru.com."

@@ -19,6 +19,7 @@ MONTHS = r"(янв|фев|мар|апр|ма[йяе]|июн|июл|авг|сен
 DAY_MONTH = rf"\b\d{{1,2}} {MONTHS}|\b\d{{2}}\.\d{{2}}\.\d{{4}}"
 WHEN = re.compile(rf"{DAY_MONTH}|\b{MONTHS} \d{{4}}|\b\d{{4}} (год|г\.)|\b\d{{4}}\s*[-–—]\s*\d{{4}}|\b(вчера|сегодня|завтра|"
                   r"недавно|понедельник|вторник|сред[уа]|четверг|пятниц|суббот|воскресень)", re.I)
+DURATION = re.compile(r"\b(лет|год\w*|десятилети\w*|месяц\w*|недел\w*|дн(я|ей)|век\w*)\b", re.I)
 # Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
 ORG_NAME = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
 
@@ -192,13 +193,37 @@ def names_someone(q: Question, e: Evidence) -> bool:
     return bool(persons(q, e, ("PER",) if q.names_asked else ("PER", "LOC", "ORG")))
 
 
+PREPOSITIONS = frozenset("в во на из с со к ко у под над при около возле".split())
+WHERE = re.compile(r"^(где|куда|откуда|where)$", re.I)
+
+
+def after_preposition(e: Evidence, a: int) -> bool:
+    """A span right after a preposition, or after one and a lowercase word: «пройдёт в Астане», «в городе Алматы»,
+    not «лидер Казахстана»."""
+    before = e.document[max(e.start, a - 24) : a].split()
+    return bool(before) and (before[-1].lower() in PREPOSITIONS or len(before) > 1 and before[-2].lower() in PREPOSITIONS
+                             and before[-1].islower() and before[-1].isalpha())
+
+
+def names_a_place(q: Question, e: Evidence) -> bool:
+    """A place the question does not name; «где/куда/откуда» want it as a location (after a preposition, or the
+    dateline's city opening the text), not a modifier («лидер Казахстана»)."""
+    if not e.entities:
+        return bool(re.search(r"\b[А-ЯЁ][а-яё]+", e.text[1:]))
+    places = [(a, b) for a, b, k in e.entities if k == "LOC" and unnamed(q, e.document[a:b])]
+    if WHERE.match(q.phrase.strip()):
+        places = [(a, b) for a, b in places if after_preposition(e, a) or a == e.start]
+    return bool(places)
+
+
 SHOWS: dict[str, Callable[[Question, Evidence], bool]] = {
     "person": names_someone,
     "media": lambda q, e: bool(spans_of(e, "MEDIA", "ORG", q=q)),
-    "organisation": lambda q, e: bool(spans_of(e, "ORG", q=q)) or any(
+    "organisation": lambda q, e: bool(spans_of(e, "ORG", "MEDIA", q=q)) or any(
         m.group(0) not in spans_of(e, "LOC", "MEDIA", "PER") for m in ORG_NAME.finditer(e.text)),
-    "place": lambda q, e: bool(spans_of(e, "LOC", q=q)) if e.entities else bool(re.search(r"\b[А-ЯЁ][а-яё]+", e.text[1:])),
-    "date": lambda q, e: bool(numerals.years(e.text)) if q.wants_year else bool(WHEN.search(e.text)),
+    "place": names_a_place,
+    "date": lambda q, e: bool(numerals.years(e.text)) if q.wants_year else bool(
+        WHEN.search(e.text) or q.wants_period and DURATION.search(e.text)),
     "number": counts_the_focus,
 }
 

@@ -6,14 +6,11 @@ from __future__ import annotations
 import re
 
 from rag.answer import numerals
-from rag.answer.decide import WHEN, entity_in, persons
+from rag.answer.decide import PREPOSITIONS, WHEN, WHERE, after_preposition, entity_in, persons
 from rag.answer.question import Question
 from rag.answer.roles import role_of
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
-
-PREPOSITIONS = frozenset("в во на из с со к ко у под над при".split())
-
 
 VERB_REACH = 8  # words between a name and its verb, within the name's clause
 CLAUSE_END = re.compile(r"[,;:()«»\"]|\s[-—–]\s")
@@ -54,16 +51,33 @@ def person(q: Question, e: Evidence) -> str:
     return f"{name}, {role[0].lower() + role[1:]}" if role else name
 
 
+def distance_to_named(q: Question, e: Evidence, a: int) -> int:
+    """Characters from a span to the nearest mention of an entity the question names (none: far away)."""
+    spots = [x for x, y, _ in e.entities if any(entity_in(w, e.document[x:y]) for w in q.entities)]
+    return min((abs(a - x) for x in spots), default=10**6)
+
+
 def entity(q: Question, e: Evidence, *kinds: str) -> str:
-    """The first entity of the kinds the question does not name, with its preposition for a place («в Астане»)."""
-    for a, b, k in sorted(e.entities, key=lambda s: kinds.index(s[2]) if s[2] in kinds else len(kinds)):
+    """The entity of the kinds the question does not name, with its preposition for a place («в Астане»): the one
+    next to what the question names («министр иностранных дел КНР Ван И»), else a place after a preposition
+    («пройдёт в Астане», not «президент Казахстана»), else the first."""
+    def rank(s):
+        a, _, k = s
+        located = k == "LOC" and (after_preposition(e, a) or a == e.start)
+        where = bool(WHERE.match(q.phrase.strip()))
+        return (kinds.index(k) if k in kinds else len(kinds), where and not located, distance_to_named(q, e, a), not located, a)
+
+    for a, b, k in sorted(e.entities, key=rank):
         name = e.document[a:b]
         if k not in kinds or any(entity_in(w, name) for w in q.entities):
             continue
         if name.count("“") > name.count("”") or name.count("«") > name.count("»"):
             name += e.document[b : b + 1] if e.document[b : b + 1] in "”»" else ""
-        before = e.document[max(e.start, a - 4) : a].split()
-        return f"{before[-1]} {name}" if k == "LOC" and before and before[-1].lower() in PREPOSITIONS else name
+        if k == "LOC" and after_preposition(e, a):
+            before = e.document[max(e.start, a - 24) : a].split()
+            lead = before[-1:] if before[-1].lower() in PREPOSITIONS else before[-2:]
+            return " ".join([*lead, name])
+        return name
     return ""
 
 
@@ -95,7 +109,7 @@ def shortest(q: Question, e: Evidence) -> str:
     if q.kind == "person":
         return person(q, e)
     if q.kind == "organisation":
-        return entity(q, e, "ORG")
+        return entity(q, e, "ORG", "MEDIA")
     if q.kind == "media":
         return entity(q, e, "MEDIA", "ORG")
     if q.kind == "place":

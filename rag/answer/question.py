@@ -38,6 +38,7 @@ class Question:
     ordinals: tuple[int, ...] = ()  # values: «6-я» and «шестая» are both 6
     role: frozenset[str] | None = None  # «Кто генеральный секретарь ОДКБ?»: these terms must stand together
     wants_year: bool = False  # «В каком году…»: a date must show a year
+    wants_period: bool = False  # «За какой период…», «на какой срок…»: a span of time («за три десятилетия») answers
     names_asked: bool = False  # «Кто…» wants a name; «Кого принял…» may be answered by a group
     about_speech: bool = False  # «Кто заявил…»: the speaker of a quote answers
     describes: str | None = None  # «Кто такой Станислав Зась?»: the person to describe (with their role)
@@ -119,6 +120,9 @@ def entities(question: str, english: bool) -> tuple[str, ...]:
             continue
         if not english and not CYRILLIC.search(w):
             continue  # a Latin brand in a Russian question («Sputnik») is written the same in the articles: kept
+        neighbours = question[max(0, m.start() - 2) : m.start()].strip() + question[m.end() : m.end() + 2].strip()
+        if not english and common_word(w) and not any(c.isupper() for c in neighbours):
+            continue  # «населения Земли», «Совета»: a capitalised common noun names nothing the article must repeat
         found.append(w)
     if not english:  # a lowercase question («какое отчество у политолога мирмановой»): names by their grammemes
         found += [w for w in re.findall(r"(?<![\w-])[а-яё]{3,}", question) if w not in analysis.STOPWORDS and (
@@ -133,6 +137,18 @@ def described(question: str) -> str | None:
     if m and all(w[:1].isupper() for w in m["phrase"].split()):
         return m["phrase"].strip()
     return None
+
+
+NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr"})
+
+
+def common_word(word: str) -> bool:
+    """A dictionary noun whose likeliest reading is no name (alone: «Ван И» is a name whatever «ван» means): common_word("Земли") is True, common_word("Ташкенте")
+    and common_word("Токаев") (a surname's shape) are False."""
+    low = word.lower()
+    grammemes = set(str(analysis.tag(low)).replace(" ", ",").split(","))
+    return (analysis.is_dictionary_word(low) and "NOUN" in grammemes and not NAME_GRAMMEMES & grammemes
+            and not analysis.SURNAME.match(low))
 
 
 def role(question: str) -> frozenset[str] | None:
@@ -199,4 +215,5 @@ def analyse(question: str) -> Question:
         about_speech=any(speech_verb(w) for w in analysis.words(main_clause(question))),
         describes=described(question) if kind == "person" else None,
         wants_year=bool(re.search(r"\b(год[ау]?|year)\b", phrase, re.I)),
+        wants_period=bool(re.search(r"(период|срок|время|period|long)", phrase, re.I)),
     )

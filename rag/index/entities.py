@@ -8,15 +8,18 @@ import threading
 from functools import cache
 from importlib.metadata import version
 
+from rag.index import analysis
 from rag.ingest.corpus import Document
 
 # Bump when spans() changes: every article's entities are found again (nothing else is redone).
-VERSION = "natasha-spans-1"
+VERSION = "natasha-spans-3"
 TYPES = ("PER", "LOC", "ORG", "MEDIA")
 # «БИШКЕК, 3 апр — Sputnik»: an all-caps city opening a paragraph before a date is the dateline's place.
 DATELINE = re.compile(r"^(?P<city>[А-ЯЁ][А-ЯЁ-]+(?: [А-ЯЁ][А-ЯЁ-]+)?),\s+\d{1,2}\s")
 # «передает Tengrinews.kz», «сообщает Sputnik»: a name with a web domain or after a verb of reporting is an outlet.
 DOMAIN_AFTER = re.compile(r"^\.[a-z]{2,4}\b")
+# «ИА El.kz», «агентство Reuters», «газета "Вечерний Омск"»: an organisation named as an outlet.
+MEDIA_HEAD = re.compile(r"^(ИА|СМИ|РИА|ТАСС|информационн\w+ агентств\w*|агентств\w*|газет\w*|телеканал\w*|радио|портал\w*|сайт\w*|издани\w*)\b", re.I)
 REPORTED_BY = re.compile(r"(передает|передаёт|сообщает|сообщил[аио]?|пишет|информирует|по данным|со ссылкой на)\s*$", re.I)
 _lock = threading.Lock()  # one tagger object for the process; slovnet does not promise thread safety
 
@@ -56,10 +59,24 @@ def retype(text: str, spans: list[tuple[int, int, str]], outlets: frozenset[str]
         name = text[a:b]
         if any(ca <= a and b <= cb for ca, cb in cities):
             kind = "LOC"
+        elif kind == "ORG" and plural_group(name):
+            kind = "MISC"
+        elif kind == "ORG" and MEDIA_HEAD.match(name):
+            kind = "MEDIA"
         elif name in outlets or DOMAIN_AFTER.match(text[b : b + 5]) or REPORTED_BY.search(text[max(0, a - 25) : a]):
             kind = "MEDIA" if kind == "ORG" or not re.search(r"[а-яё]", name, re.I) else kind
         out.append((a, b, kind))
     return out
+
+
+def plural_group(name: str) -> bool:
+    """«Секретарей Советов безопасности» (capitalised out of respect) is people, not an organisation's name: an ORG
+    span headed by a plural common noun, with no quotes or acronym: plural_group("Секретарей Советов") is True."""
+    words = name.split()
+    if re.search(r"[«“„\"]|\b[A-ZА-ЯЁ]{2,}\b", name) or not words:
+        return False
+    tag = str(analysis.tag(words[0].lower()))
+    return "NOUN" in tag and "plur" in tag and "Orgn" not in tag
 
 
 def outlets(doc: Document) -> frozenset[str]:

@@ -287,6 +287,22 @@ def test_manifest_records_file_hashes(small_corpus, tmp_path, embedder):
     for name, meta in manifest["files"].items():
         assert meta["sha256"] == hashlib.sha256((small_corpus / name).read_bytes()).hexdigest()
     assert manifest["stages"]["store"]["version"] == index_mod.FORMAT_VERSION
-    assert set(manifest["stages"]) == {"store", "ingest", "chunking", "encode", "analysis"}
+    assert set(manifest["stages"]) == {"store", "ingest", "chunking", "encode", "analysis", "entities"}
     assert manifest["stages"]["chunking"]["chunk_tokens"] == s.chunk_tokens
     assert len(manifest["stages"]["ingest"]["cleaning"]["rules"]) == 16  # the rule file's hash
+
+
+def test_named_entities_are_found_once_at_index_time_and_kept(small_corpus, tmp_path, embedder):
+    # Issue 13: natasha's spans are stored with the build; an unchanged article keeps them, a new one gets its own.
+    s = settings_for(small_corpus, tmp_path)
+    index_mod.build(s, embedder, progress=False)
+    idx = index_mod.load(s.index_dir)
+    doc = idx.documents["001_6b3bc755e8fe2ed9.txt"]
+    spans = {(doc.text[a:b], k) for a, b, k in idx.entities[doc.source]}
+    assert ("БИШКЕК", "LOC") in spans and ("Sputnik", "MEDIA") in spans  # the dateline's city and agency
+    assert ("ШОС", "ORG") in spans and any(k == "PER" and "Токаев" in t for t, k in spans)
+    kept = idx.entities[doc.source]
+    (small_corpus / "new.txt").write_text("Мэр Омска Иван Петров открыл мост через Иртыш.", encoding="utf-8")
+    index_mod.build(s, embedder, progress=False)
+    again = index_mod.load(s.index_dir)
+    assert again.entities[doc.source] == kept and any(k == "PER" for *_, k in again.entities["new.txt"])

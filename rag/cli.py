@@ -47,7 +47,11 @@ def clean_errors(fn):
 
 @app.command()
 @clean_errors
-def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
+def index(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    new_corpus: Annotated[bool, typer.Option("--new-corpus", help="Rebuild an index made from another corpus folder from this one.")] = False,
+) -> None:
     """Build or update the index of the corpus folder."""
     from rag.encode.embedder import Embedder
     from rag.index import build as index_mod
@@ -55,7 +59,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
 
     settings = load_settings(corpus_dir=corpus, index_dir=index)
     find_files(settings.corpus_dir)  # fail fast, before loading the model
-    report = index_mod.build(settings, Embedder(settings))
+    report = index_mod.build(settings, Embedder(settings), new_corpus=new_corpus)
     for problem in report.problems:
         typer.echo(f"rag: skipped {problem}", err=True)
     typer.echo(

@@ -36,6 +36,12 @@ class IndexMismatchError(RagError):
     exit_code = 3
 
 
+class DiskFullError(RagError):
+    """The index's disk has no room for a build (checked before embedding, or found full while writing)."""
+
+    exit_code = 3
+
+
 class EmbedderError(RagError):
     """The embedding model cannot be loaded or converted."""
 

@@ -56,7 +56,9 @@ INTRANET_ORIGIN = "http://intranet.example"
 @pytest.fixture(scope="session")
 def web_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
     """The pipeline over the seeds plus an article full of markup (and a file that is not an article),
-    indexed for real; the seeds' index is copied first so only the new article is embedded."""
+    indexed for real; the seeds' index is copied first so only the new article is embedded (a copy of
+    another folder's index: rebuilt from this one on purpose, `rag index --new-corpus`)."""
+    from rag.index import build as index_mod
     from rag.pipeline import RAG
 
     corpus = tmp_path_factory.mktemp("web-corpus")
@@ -66,7 +68,9 @@ def web_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
     (corpus / "secret.cfg").write_text("password = hunter2\n", encoding="utf-8")
     index_dir = tmp_path_factory.mktemp("web-index") / "idx"
     shutil.copytree(seed_settings.index_dir, index_dir, symlinks=True)
-    return RAG(Settings(corpus_dir=corpus, index_dir=index_dir), embedder, build=True)
+    settings = Settings(corpus_dir=corpus, index_dir=index_dir)
+    index_mod.build(settings, embedder, progress=False, new_corpus=True)
+    return RAG(settings, embedder)
 
 
 def _serve(rag, **web_settings):

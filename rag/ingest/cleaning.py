@@ -11,7 +11,7 @@ from rag.config import DATA_DIR, file_hash
 
 RULES_FILE = DATA_DIR / "boilerplate.toml"
 # Bump when the cleaning code changes what it keeps; a rule edit in RULES_FILE needs no bump (its hash is in config()).
-VERSION = 1
+VERSION = 2  # 2: repeats inside longer paragraphs looked for in the first DUP_SEARCH_CHARS only
 
 
 def config() -> dict:
@@ -29,6 +29,7 @@ DATELINE_RE = re.compile(r"^([A-ZА-ЯЁ][A-ZА-ЯЁ\- ]{1,40}), (\d{1,2} [а-я
 TITLE_MAX_CHARS = 160
 TAIL_MAX_WORDS = 5  # short unpunctuated lines at the very end are page furniture
 DUP_MIN_CHARS = 40  # a shorter paragraph inside a longer one is not a repeat (e.g. a name)
+DUP_SEARCH_CHARS = 100_000  # repeats inside longer paragraphs are looked for among the first this many characters
 SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 
@@ -103,12 +104,19 @@ def clean(raw: str) -> CleanText:
     while kept and _is_tail_furniture(kept[-1]):
         dropped.append((kept.pop(), "short line at the end of the page"))
     paragraphs: list[str] = []
+    # Each paragraph's key is worked out once: exact repeats are a set lookup, and a repeat inside a longer
+    # paragraph is looked for in the keys of the first DUP_SEARCH_CHARS (every news article fits; a 50 MB
+    # dump stays linear instead of comparing each line with all before it).
+    keys, searched = set(), "\n"  # searched: "\n"-separated keys, so a match never spans two paragraphs
     for line in kept:
         key = _key(line)
-        if any(key == _key(p) or (len(key) >= DUP_MIN_CHARS and key in _key(p)) for p in paragraphs):
+        if key in keys or (len(key) >= DUP_MIN_CHARS and key in searched):
             dropped.append((line, "repeated paragraph"))
-        else:
-            paragraphs.append(line)
+            continue
+        paragraphs.append(line)
+        keys.add(key)
+        if len(searched) < DUP_SEARCH_CHARS:
+            searched += key + "\n"
     dateline = None
     if paragraphs and (m := DATELINE_RE.match(paragraphs[0])):
         dateline = m.group(0).rstrip(". ")

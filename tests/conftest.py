@@ -66,6 +66,9 @@ def web_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
         shutil.copy2(path, corpus / path.name)
     (corpus / "penguins.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
     (corpus / "secret.cfg").write_text("password = hunter2\n", encoding="utf-8")
+    outside = tmp_path_factory.mktemp("outside") / "private.txt"
+    outside.write_text("Секретная утечка: этот файл лежит вне папки статей и не должен попасть в индекс.", encoding="utf-8")
+    (corpus / "leak.txt").symlink_to(outside)
     index_dir = tmp_path_factory.mktemp("web-index") / "idx"
     shutil.copytree(seed_settings.index_dir, index_dir, symlinks=True)
     settings = Settings(corpus_dir=corpus, index_dir=index_dir)

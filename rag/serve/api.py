@@ -15,14 +15,14 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from swagger_ui_bundle import swagger_ui_path
 
-from rag.config import Settings
+from rag.config import Mode, Settings
 from rag.errors import QuestionError, RagError
-from rag.pipeline import RAG
+from rag.pipeline import RAG, question_problem
 from rag.serve import conversation
 from rag.serve.ui import (
     STATIC,
@@ -37,6 +37,9 @@ from rag.serve.ui import (
 COOKIE = "rag_token"
 OPEN_PATHS = {"/widget.js", "/api/health", "/docs", "/openapi.json", "/favicon.ico"}
 OPEN_PREFIXES = ("/rag-static/", "/docs-assets/")
+# Gradio's file upload routes: our chats take no files, so nobody (with a token or not) may fill the temp folder.
+CLOSED_SUFFIXES = ("/gradio_api/upload", "/gradio_api/upload_progress")
+MAX_K = 50  # more chunks than this are never read as evidence; a huge k only costs time
 # Our own pages run no inline code: documents and questions can never become script there.
 PAGE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'"
 
@@ -46,6 +49,14 @@ class Message(BaseModel):
 
     role: Literal["user", "assistant"]
     content: str = Field(max_length=20_000)
+
+    @field_validator("content")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        # Lone surrogates and control characters only; an assistant turn may well have no letters.
+        if value and (problem := question_problem(value + " а")):
+            raise ValueError(problem)
+        return value
 
 
 class AskRequest(BaseModel):
@@ -57,6 +68,8 @@ class AskRequest(BaseModel):
     ]})
     question: str = Field(description="The question, in Russian or English; empty or over-long ones are refused.")
     history: list[Message] = Field(default_factory=list, max_length=100, description="Earlier turns, oldest first.")
+    k: int | None = Field(None, ge=1, le=MAX_K, description="Chunks to retrieve (`rag ask --k`); default RAG_TOP_K.")
+    mode: Mode | None = Field(None, description="Retrieval mode (`rag ask --mode`): hybrid, dense or bm25; default RAG_RETRIEVAL_MODE.")
 
 
 class CitationOut(BaseModel):
@@ -133,6 +146,8 @@ class Guard:
             return await self.app(scope, receive, send)
         scope = with_prefix(scope, self.settings.root_path)
         path, set_cookie = _route_path(scope), False
+        if path.rstrip("/").endswith(CLOSED_SUFFIXES):
+            return await self._closed(scope, receive, send)
         if self.settings.access_token and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES) and scope.get("method") != "OPTIONS":
             allowed, set_cookie = self._authorized(HTTPConnection(scope))
             if not allowed:
@@ -160,6 +175,11 @@ class Guard:
             secure=secure, samesite="none" if secure else "lax", partitioned=secure,
         )
         return response.headers["set-cookie"]
+
+    async def _closed(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1008})
+        await JSONResponse({"error": "Not found: this server takes no file uploads."}, status_code=404)(scope, receive, send)
 
     async def _refuse(self, scope, receive, send, path: str):
         if scope["type"] == "websocket":
@@ -196,7 +216,9 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:])) or 'body'}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"error": problems, "detail": json.loads(json.dumps(exc.errors(), default=str))}, status_code=422)
+        # ASCII-escaped JSON: the echoed input may hold a lone surrogate, which UTF-8 cannot encode (a 500 before).
+        body = json.dumps({"error": problems, "detail": exc.errors()}, default=str)
+        return Response(body, status_code=422, media_type="application/json")
 
     @app.exception_handler(QuestionError)
     async def bad_question(request: Request, exc: QuestionError):
@@ -215,7 +237,7 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
     @app.post("/api/ask", response_model=AskResponse, responses=errors, tags=["api"], summary="Ask a question", dependencies=token)
     def ask(body: AskRequest) -> dict:
         """Answer a question with citations, or abstain; the same object as `rag ask --json`."""
-        return conversation.ask(rag, body.question, [m.model_dump() for m in body.history]).to_dict()
+        return conversation.ask(rag, body.question, [m.model_dump() for m in body.history], k=body.k, mode=body.mode).to_dict()
 
     @app.get("/api/health", response_model=Health, tags=["api"], summary="Index status")
     def get_health() -> Health:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from rag.answer.extract import Answer
 from rag.index.analysis import STOPWORDS, term
-from rag.pipeline import RAG
+from rag.pipeline import RAG, question_problem
 
 TOKEN = re.compile(r"\w+(?:[-.]\w+)*")
 INTERROGATIVES = frozenset(
@@ -119,9 +119,10 @@ def resolve(question: str, history: Iterable[Mapping[str, str]] = ()) -> str:
     return _standalone(question, previous)
 
 
-def ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = ()) -> Answer:
+def ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = (), k: int | None = None,
+        mode: str | None = None) -> Answer:
     """Answer a question in its conversation; `Answer.question` is the question as understood."""
     resolved = resolve(question, history)
-    if not question.strip() or len(resolved) > rag.settings.max_question_chars:
+    if not question.strip() or len(resolved) > rag.settings.max_question_chars or question_problem(question):
         resolved = question  # the pipeline refuses it with the user's own words
-    return rag.ask(resolved)
+    return rag.ask(resolved, k=k, mode=mode)

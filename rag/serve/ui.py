@@ -28,6 +28,8 @@ STATIC = Path(__file__).parent / "static"
 UI_TEXTS = Path(__file__).parent.parent / "data" / "ui.toml"
 STREAM_STEPS = 12  # the answer appears in this many growing pieces
 STREAM_DELAY = 0.03  # seconds between pieces: visibly streaming, done in well under half a second
+# A session's chat and turns live in the server's memory: a chat left running for days must not grow without end.
+CHAT_MESSAGES = 200  # messages a chat page keeps showing (the oldest scroll away)
 
 
 @cache
@@ -52,7 +54,8 @@ def source_link(settings: Settings, c: Citation) -> str:
 
 def _one_line(text: str) -> str:
     # A single line of escaped HTML is one HTML block for the Markdown renderer: nothing in it is parsed as Markdown.
-    return " ".join(escape(text).split())
+    # A lone surrogate (from a broken client) cannot go out as UTF-8: shown as "?".
+    return " ".join(escape(text.encode("utf-8", "replace").decode("utf-8")).split())
 
 
 def render_question(question: str) -> str:
@@ -152,7 +155,7 @@ def make_respond(rag: RAG, settings: Settings, t: dict):
         if not message.strip():  # Enter in an empty box does nothing, as in any chat
             yield "", chat, turns
             return
-        chat = [*chat, {"role": "user", "content": render_question(message)}]
+        chat = [*chat, {"role": "user", "content": render_question(message)}][-CHAT_MESSAGES:]
         yield "", chat, turns
         try:
             ans = conversation.ask(rag, message, turns)
@@ -163,7 +166,7 @@ def make_respond(rag: RAG, settings: Settings, t: dict):
             for shown in streamed(ans.answer):
                 yield "", [*chat, {"role": "assistant", "content": render_answer(ans, t, settings, message, shown)}], turns
                 time.sleep(STREAM_DELAY)
-        turns = [*turns, {"role": "user", "content": message}, {"role": "assistant", "content": ans.answer}]
+        turns = [*turns, {"role": "user", "content": message}, {"role": "assistant", "content": ans.answer}][-2 * conversation.HISTORY_TURNS :]
         yield "", [*chat, {"role": "assistant", "content": render_answer(ans, t, settings, message)}], turns
 
     return respond
@@ -203,6 +206,7 @@ def build_chat(rag: RAG, settings: Settings, lang: str = "ru", embed: bool = Fal
         new.click(lambda: ("", [], []), None, outputs, api_visibility="private")
         chatbot.clear(list, None, turns, api_visibility="private")
     demo.queue(default_concurrency_limit=settings.concurrency)
+    demo.state_session_capacity = settings.chat_sessions  # Gradio keeps 10,000 sessions' state by default
     return demo
 
 

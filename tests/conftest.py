@@ -129,10 +129,12 @@ def pytest_collection_modifyitems(items):
     index (integration), or nothing of these (unit: no model, milliseconds). Subprocess tests that run the CLI
     on a real index say so with an explicit marker."""
     for item in items:
-        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench")):
+        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench", "reliability")):
             continue
         module = item.module.__name__.rsplit(".", 1)[-1]
-        if module in WEB_MODULES:
+        if item.path.parent.name == "reliability":  # crash, bad corpus, fuzzing, security: their own CI step
+            item.add_marker(pytest.mark.reliability)
+        elif module in WEB_MODULES:
             item.add_marker(pytest.mark.web)
         elif module == "test_bench":
             item.add_marker(pytest.mark.bench)

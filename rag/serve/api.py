@@ -232,6 +232,8 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException):
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
+    # An HTML page whose "not found" is JSON: documented as such (the page's own media type is text/html).
+    not_found = {404: {"description": "No such article in the index.", "content": {"application/json": {"schema": ApiError.model_json_schema()}}}}
     token = [Depends(HTTPBearer(auto_error=False, description="RAG_ACCESS_TOKEN, when the server sets one."))]  # documents it; Guard checks it
 
     @app.post("/api/ask", response_model=AskResponse, responses=errors, tags=["api"], summary="Ask a question", dependencies=token)
@@ -244,7 +246,7 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
         """Index status, document and chunk counts, and the embedding model."""
         return health(rag, settings)
 
-    @app.get("/sources/{name:path}", response_class=HTMLResponse, tags=["pages"], summary="Source viewer", responses={404: {"model": ApiError}})
+    @app.get("/sources/{name:path}", response_class=HTMLResponse, tags=["pages"], summary="Source viewer", responses=not_found)
     def source(name: str, start: int | None = None, end: int | None = None, lang: str = "ru") -> HTMLResponse:
         """The cleaned article `name` (a file in the index, nothing else) with [start, end) highlighted."""
         doc = rag.index.documents.get(name)

@@ -175,6 +175,29 @@ def serve(
     run(load_settings(host=host, port=port, root_path=root_path, corpus_dir=corpus, index_dir=index))
 
 
+@app.command()
+@clean_errors
+def soak(
+    minutes: Annotated[float, typer.Option("--minutes", help="How long to run.")] = 2.0,
+    clients: Annotated[int, typer.Option("--clients", help="Clients asking at once (a fifth of their turns are chat sessions).")] = 4,
+    url: Annotated[Optional[str], typer.Option("--url", help="A running server (default: start one on 127.0.0.1).")] = None,
+    pid: Annotated[Optional[int], typer.Option("--pid", help="With --url: the server's process id, for its memory.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for soak.json and soak-rss.png.")] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Load the server for a while: unique questions and chat sessions; errors, latency percentiles, memory."""
+    from rag.serve.soak import report
+    from rag.serve.soak import soak as run
+
+    if minutes <= 0 or clients < 1:
+        raise RagError(f"--minutes {minutes} --clients {clients}: both must be positive")
+    summary = run(load_settings(corpus_dir=corpus, index_dir=index), minutes, clients, url, pid, out)
+    typer.echo(report(summary))
+    if summary["errors"]:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app(prog_name="rag")
 

@@ -37,8 +37,10 @@ from rag.serve.ui import (
 COOKIE = "rag_token"
 OPEN_PATHS = {"/widget.js", "/api/health", "/docs", "/openapi.json", "/favicon.ico"}
 OPEN_PREFIXES = ("/rag-static/", "/docs-assets/")
-# Gradio's file upload routes: our chats take no files, so nobody (with a token or not) may fill the temp folder.
+# Gradio's routes our chats never use, closed for everyone (token or not): file uploads (nobody may fill the temp
+# folder) and the REST calls of gradio_client (our events are private; an unknown event id broke its stream).
 CLOSED_SUFFIXES = ("/gradio_api/upload", "/gradio_api/upload_progress")
+CLOSED_PARTS = ("/gradio_api/call/",)
 MAX_K = 50  # more chunks than this are never read as evidence; a huge k only costs time
 # Our own pages run no inline code: documents and questions can never become script there.
 PAGE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'"
@@ -146,7 +148,7 @@ class Guard:
             return await self.app(scope, receive, send)
         scope = with_prefix(scope, self.settings.root_path)
         path, set_cookie = _route_path(scope), False
-        if path.rstrip("/").endswith(CLOSED_SUFFIXES):
+        if path.rstrip("/").endswith(CLOSED_SUFFIXES) or any(part in path for part in CLOSED_PARTS):
             return await self._closed(scope, receive, send)
         if self.settings.access_token and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES) and scope.get("method") != "OPTIONS":
             allowed, set_cookie = self._authorized(HTTPConnection(scope))
@@ -179,7 +181,7 @@ class Guard:
     async def _closed(self, scope, receive, send):
         if scope["type"] == "websocket":
             return await send({"type": "websocket.close", "code": 1008})
-        await JSONResponse({"error": "Not found: this server takes no file uploads."}, status_code=404)(scope, receive, send)
+        await JSONResponse({"error": "Not found: this server takes no file uploads and no gradio_client calls."}, status_code=404)(scope, receive, send)
 
     async def _refuse(self, scope, receive, send, path: str):
         if scope["type"] == "websocket":

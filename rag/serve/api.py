@@ -148,8 +148,6 @@ class Guard:
             return await self.app(scope, receive, send)
         scope = with_prefix(scope, self.settings.root_path)
         path, set_cookie = _route_path(scope), False
-        if path.rstrip("/").endswith(CLOSED_SUFFIXES) or any(part in path for part in CLOSED_PARTS):
-            return await self._closed(scope, receive, send)
         if self.settings.access_token and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES) and scope.get("method") != "OPTIONS":
             allowed, set_cookie = self._authorized(HTTPConnection(scope))
             if not allowed:
@@ -166,6 +164,8 @@ class Guard:
                     headers.append("set-cookie", self._cookie(scope))
             await send(message)
 
+        if path.rstrip("/").endswith(CLOSED_SUFFIXES) or any(part in path for part in CLOSED_PARTS):
+            return await self._closed(scope, receive, send_with_headers)
         await self.app(scope, receive, send_with_headers)
 
     def _cookie(self, scope) -> str:

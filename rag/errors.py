@@ -81,7 +81,7 @@ class MissingExtraError(RagError):
 # Which extra of pyproject.toml brings each optional top-level module.
 EXTRAS = {
     "torch": "convert", "transformers": "convert", "sentence_transformers": "convert", "onnx": "convert", "safetensors": "convert",
-    "gradio": "web", "fastapi": "web", "uvicorn": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web",
+    "gradio": "web", "fastapi": "web", "uvicorn": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web", "httpx": "web",
     "matplotlib": "eval",
     "langchain_community": "bench", "langchain_huggingface": "bench", "langchain_text_splitters": "bench",
 }

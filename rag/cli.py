@@ -47,7 +47,11 @@ def clean_errors(fn):
 
 @app.command()
 @clean_errors
-def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
+def index(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    new_corpus: Annotated[bool, typer.Option("--new-corpus", help="Rebuild an index made from another corpus folder from this one.")] = False,
+) -> None:
     """Build or update the index of the corpus folder."""
     from rag.encode.embedder import Embedder
     from rag.index import stores
@@ -55,7 +59,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
 
     settings = load_settings(corpus_dir=corpus, index_dir=index)
     find_files(settings.corpus_dir)  # fail fast, before loading the model
-    report = stores.build(settings, Embedder(settings))
+    report = stores.build(settings, Embedder(settings), new_corpus=new_corpus)
     for problem in report.problems:
         typer.echo(f"rag: skipped {problem}", err=True)
     if not report.published:
@@ -223,6 +227,29 @@ def feedback_export(
     else:
         out.write_text("".join(lines), encoding="utf-8")
         typer.echo(f"{len(lines)} answers with feedback → {out}", err=True)
+
+
+@app.command()
+@clean_errors
+def soak(
+    minutes: Annotated[float, typer.Option("--minutes", help="How long to run.")] = 2.0,
+    clients: Annotated[int, typer.Option("--clients", help="Clients asking at once (a fifth of their turns are chat sessions).")] = 4,
+    url: Annotated[Optional[str], typer.Option("--url", help="A running server (default: start one on 127.0.0.1).")] = None,
+    pid: Annotated[Optional[int], typer.Option("--pid", help="With --url: the server's process id, for its memory.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for soak.json and soak-rss.png.")] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Load the server for a while: unique questions and chat sessions; errors, latency percentiles, memory."""
+    from rag.serve.soak import report
+    from rag.serve.soak import soak as run
+
+    if minutes <= 0 or clients < 1:
+        raise RagError(f"--minutes {minutes} --clients {clients}: both must be positive")
+    summary = run(load_settings(corpus_dir=corpus, index_dir=index), minutes, clients, url, pid, out)
+    typer.echo(report(summary))
+    if summary["errors"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -38,6 +38,12 @@ class IndexMismatchError(RagError):
     exit_code = 3
 
 
+class DiskFullError(RagError):
+    """The index's disk has no room for a build (checked before embedding, or found full while writing)."""
+
+    exit_code = 3
+
+
 class EmbedderError(RagError):
     """The embedding model cannot be loaded or converted."""
 
@@ -97,7 +103,7 @@ class MissingExtraError(RagError):
 # Which extra of pyproject.toml brings each optional top-level module.
 EXTRAS = {
     "torch": "convert", "transformers": "convert", "sentence_transformers": "convert", "onnx": "convert", "safetensors": "convert",
-    "gradio": "web", "fastapi": "web", "uvicorn": "web", "watchfiles": "web", "multipart": "web", "python_multipart": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web",
+    "gradio": "web", "fastapi": "web", "uvicorn": "web", "watchfiles": "web", "multipart": "web", "python_multipart": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web", "httpx": "web",
     "matplotlib": "eval",
     "langchain_community": "bench", "langchain_huggingface": "bench", "langchain_text_splitters": "bench",
     "psycopg": "pg", "pgvector": "pg",

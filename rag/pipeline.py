@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -34,6 +35,25 @@ class Gathered:
     evidence: list[Evidence]
     coverage: float
     timings: dict[str, float]
+
+
+MAX_MARK_SHARE = 0.5  # combining marks per letter: Russian needs none after NFC (й, ё compose); zalgo piles them up
+
+
+def question_problem(question: str) -> str | None:
+    """Why a text cannot be read as a question, or None: lone surrogates or control characters (they break
+    the tokenizers and the JSON answer), no letters at all (emoji, digits), or letters buried in combining
+    marks (zalgo). E.g. "🙂🙂" → no words; "Г̷̢д̸е̵" → zalgo; "Где саммит?" → None."""
+    question = unicodedata.normalize("NFC", question)
+    bad = {unicodedata.category(ch) for ch in question if unicodedata.category(ch) in ("Cs", "Cc") and ch not in "\t\n\r"}
+    if bad:
+        return text("unreadable_question", what=" и ".join(sorted({"Cs": "половинки суррогатных пар", "Cc": "управляющие символы"}[c] for c in bad)))
+    letters = sum(unicodedata.category(ch).startswith("L") for ch in question)
+    if not letters:
+        return text("no_words_question")
+    if (marks := sum(unicodedata.category(ch) == "Mn" for ch in question)) > MAX_MARK_SHARE * letters:
+        return text("zalgo_question", marks=marks, letters=letters)
+    return None
 
 
 @dataclass(frozen=True)
@@ -125,6 +145,8 @@ class RAG:
             raise QuestionError(text("empty_question"))
         if len(question) > self.settings.max_question_chars:
             raise QuestionError(text("long_question", length=len(question), limit=self.settings.max_question_chars))
+        if problem := question_problem(question):
+            raise QuestionError(problem)
         if k is not None and k < 1:
             raise SettingsError(f"k = {k}: the number of chunks to retrieve must be at least 1")
         if mode is not None and mode not in MODES:

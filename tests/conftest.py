@@ -58,7 +58,9 @@ INTRANET_ORIGIN = "http://intranet.example"
 @pytest.fixture(scope="session")
 def web_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
     """The pipeline over the seeds plus an article full of markup (and a file that is not an article),
-    indexed for real; the seeds' index is copied first so only the new article is embedded."""
+    indexed for real; the seeds' index is copied first so only the new article is embedded (a copy of
+    another folder's index: rebuilt from this one on purpose, `rag index --new-corpus`)."""
+    from rag.index import build as index_mod
     from rag.pipeline import RAG
 
     corpus = tmp_path_factory.mktemp("web-corpus")
@@ -66,9 +68,14 @@ def web_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
         shutil.copy2(path, corpus / path.name)
     (corpus / "penguins.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
     (corpus / "secret.cfg").write_text("password = hunter2\n", encoding="utf-8")
+    outside = tmp_path_factory.mktemp("outside") / "private.txt"
+    outside.write_text("Секретная утечка: этот файл лежит вне папки статей и не должен попасть в индекс.", encoding="utf-8")
+    (corpus / "leak.txt").symlink_to(outside)
     index_dir = tmp_path_factory.mktemp("web-index") / "idx"
     shutil.copytree(seed_settings.index_dir, index_dir, symlinks=True)
-    return RAG(Settings(corpus_dir=corpus, index_dir=index_dir), embedder, build=True)
+    settings = Settings(corpus_dir=corpus, index_dir=index_dir)
+    index_mod.build(settings, embedder, progress=False, new_corpus=True)
+    return RAG(settings, embedder)
 
 
 def _serve(rag, **web_settings):
@@ -170,10 +177,12 @@ def pytest_collection_modifyitems(items):
     (bench), the model or an index (integration), or nothing of these (unit: no model, milliseconds). Subprocess
     tests that run the CLI on a real index say so with an explicit marker."""
     for item in items:
-        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench", "pg")):
+        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench", "pg", "reliability")):
             continue
         module = item.module.__name__.rsplit(".", 1)[-1]
-        if "pg_server" in item.fixturenames:
+        if item.path.parent.name == "reliability":  # crash, bad corpus, fuzzing, security: their own CI step
+            item.add_marker(pytest.mark.reliability)
+        elif "pg_server" in item.fixturenames:
             item.add_marker(pytest.mark.pg)
         elif module in WEB_MODULES:
             item.add_marker(pytest.mark.web)

@@ -23,8 +23,10 @@ QUESTIONS = [json.loads(line)["question"] for line in (Path(__file__).parent / "
 SHOS = "001_6b3bc755e8fe2ed9.txt"
 
 
-def ask(base, body, **kw):
-    return httpx.post(f"{base}/api/ask", json=body, timeout=120, **kw)
+def ask(base, body, headers=None, **kw):
+    # ASCII-escaped JSON, so that a test can send a lone surrogate (httpx's json= cannot encode one).
+    headers = {"content-type": "application/json", **(headers or {})}
+    return httpx.post(f"{base}/api/ask", content=json.dumps(body), headers=headers, timeout=120, **kw)
 
 
 def raw_get(base: str, path: str) -> tuple[int, bytes]:
@@ -179,12 +181,57 @@ def test_the_chat_has_an_articles_panel_and_the_widget_has_none(live_server):
         {"question": "Где?", "history": "Где пройдет саммит ШОС?"},
         {"question": "Где?", "history": [{"role": "system", "content": "x"}]},
         {"question": "Где?", "unknown": 1},
+        {"question": "Где \ud800 саммит?"},
+        {"question": "Где\x00 саммит?"},
+        {"question": "Где\x1b[31m саммит?"},
+        {"question": "Где?", "history": [{"role": "user", "content": "саммит \udfff"}]},
+        {"question": "🙂🙂🙂"},
+        {"question": "?!… 2024"},
+        {"question": "Г̷̢̛д̸̡̛е̵̢̛ ̶п̷̢р̷̛о̷̡й̷̢д̷̛е̷̡т̷̢"},
+        {"question": "Где?", "k": 0},
+        {"question": "Где?", "k": 10**6},
+        {"question": "Где?", "mode": "magic"},
     ],
-    ids=["empty", "whitespace", "too-long", "number", "null", "list", "missing", "history-str", "history-role", "extra-field"],
+    ids=["empty", "whitespace", "too-long", "number", "null", "list", "missing", "history-str", "history-role", "extra-field",
+         "lone-surrogate", "nul", "escape-sequence", "surrogate-in-history", "emoji-only", "no-letters", "zalgo",
+         "k-zero", "k-huge", "mode-unknown"],
 )
 def test_bad_input_is_a_4xx_with_a_json_error(live_server, body):
     r = ask(live_server, body)
     assert r.status_code == 422 and isinstance(r.json()["error"], str) and r.json()["error"]
+
+
+def test_raw_lone_surrogate_in_the_json_is_a_422_not_a_500(live_server):
+    # Written by hand: a JSON escape of half a surrogate pair, as a broken client sends it.
+    r = httpx.post(f"{live_server}/api/ask", content=b'{"question": "\\ud800"}', headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "суррогат" in r.json()["error"]
+
+
+def test_questions_without_words_say_what_to_do(live_server):
+    assert "нет ни одного слова" in ask(live_server, {"question": "🙂🙂"}).json()["error"]
+    assert "надстрочными знаками" in ask(live_server, {"question": "Г̷̢̛д̸̡̛е̵̢̛"}).json()["error"]
+
+
+def test_api_takes_k_and_mode_like_the_cli(live_server, web_rag):
+    for body in ({"question": "Где прошла сессия ОДКБ?", "k": 2, "mode": "bm25"}, {"question": "Где прошла сессия ОДКБ?", "mode": "dense"}):
+        got = ask(live_server, body).json()
+        want = web_rag.ask(body["question"], k=body.get("k"), mode=body["mode"]).to_dict()
+        assert {k: v for k, v in got.items() if k != "timings_ms"} == {k: v for k, v in want.items() if k != "timings_ms"}
+    spec = httpx.get(f"{live_server}/openapi.json").json()["components"]["schemas"]["AskRequest"]["properties"]
+    assert {"k", "mode"} <= set(spec)
+
+
+@pytest.mark.parametrize("path", ["/gradio_api/upload", "/embed/ru/gradio_api/upload", "/gradio_api/upload/", "/gradio_api/upload_progress"])
+def test_gradio_upload_routes_are_closed_with_and_without_a_token(live_server, guarded_server, path):
+    files = {"files": ("x.txt", b"anonymous upload", "text/plain")}
+    assert httpx.post(live_server + path, files=files).status_code == 404
+    assert httpx.post(guarded_server + path, files=files, headers={"X-Access-Token": WEB_TOKEN}).status_code == 404
+
+
+def test_symlinks_out_of_the_corpus_are_not_indexed_or_served(live_server, web_rag):
+    assert (web_rag.settings.corpus_dir / "leak.txt").is_symlink() and "leak.txt" not in web_rag.index.documents
+    status, body = raw_get(live_server, "/sources/leak.txt")
+    assert status == 404 and "утечка".encode() not in body
 
 
 def test_malformed_json_is_a_4xx_with_a_json_error(live_server):

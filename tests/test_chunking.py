@@ -1,4 +1,5 @@
 """Chunks are runs of whole sentences, sized in tiktoken tokens, and always fit the embedder."""
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,14 @@ def test_an_overlong_sentence_is_split_at_spaces_not_truncated(enc, embedder):
     assert all(embedder.count_tokens(c.text, passage=True) <= 512 for c in chunks)
     joined = " ".join(c.text for c in chunks)
     assert all(f"слово{i}" in joined for i in range(900))  # every word survives
+
+
+def test_a_1mb_line_without_spaces_is_chunked_in_seconds(enc, embedder):
+    # Each piece used to re-tokenise the whole rest of the line: a 1 MB line ran past 25 minutes.
+    text = "абвгдеёжзиклмнопрстуфхцчшщэюя" * (1_000_000 // 29)
+    doc = Document("line.txt", "t", None, None, text, [(0, len(text))], "0")
+    t0 = time.perf_counter()
+    chunks = chunks_of(doc, enc, embedder, size=160, overlap=0)
+    assert time.perf_counter() - t0 < 30  # ~7 s here
+    assert "".join(c.text for c in chunks) == text  # nothing lost, nothing truncated
+    assert all(embedder.count_tokens(c.text, passage=True) <= 512 for c in chunks)

@@ -117,3 +117,71 @@ def test_paragraph_spans_index_the_cleaned_text():
 
 def test_normalize_unifies_spaces_newlines_and_invisibles():
     assert normalize("а\u00a0б\u200bв\r\nг\u2009 д\u00ad  ") == "а бв\nг д"
+
+
+def test_cleaning_a_big_file_is_linear():
+    # The repeated-paragraph check used to re-key every earlier paragraph for each line: a 50 MB file never ended.
+    import time
+
+    lines = [f"Строка номер {i} рассказывает о событии {i * 7} в городе {i % 97}." for i in range(60_000)]  # ~4 MB
+    t0 = time.perf_counter()
+    cleaned = clean("\n".join(lines + lines[:10]))
+    assert time.perf_counter() - t0 < 20  # ~3 s here; the old check took minutes
+    assert len(cleaned.paragraphs) == 60_000 and sum(r == "repeated paragraph" for _, r in cleaned.dropped) == 10
+
+
+def test_utf16_with_a_bom_is_read_and_without_one_is_named():
+    assert decode(ARTICLE.encode("utf-16"), "a.txt") == ARTICLE
+    assert decode(ARTICLE.encode("utf-16-be").join([b"\xfe\xff", b""]), "a.txt") == ARTICLE
+    with pytest.raises(BadFileError, match="UTF-16 without a byte-order mark"):
+        decode("Plain ASCII text in UTF-16.".encode("utf-16-le"), "a.txt")
+
+
+def test_utf8_with_a_broken_byte_is_refused_not_read_as_koi8():
+    damaged = ARTICLE.encode("utf-8")[:30] + b"\xff" + ARTICLE.encode("utf-8")[30:]
+    with pytest.raises(BadFileError, match=r"a\.txt: UTF-8 with 1 broken byte sequence\(s\), the first at byte 30: fix"):
+        decode(damaged, "a.txt")
+    assert decode(ARTICLE.encode("koi8_r"), "a.txt") == ARTICLE  # legacy files are all "broken": still read
+
+
+def test_file_size_and_line_length_limits_name_the_setting(tmp_path):
+    (tmp_path / "big.txt").write_text(ARTICLE * 1000, encoding="utf-8")
+    with pytest.raises(BadFileError, match=r"big\.txt: 0\.1 MB, over the limit of 0\.0095\d* MB \(RAG_MAX_FILE_MB\)"):
+        load_document(tmp_path / "big.txt", tmp_path, max_bytes=10_000)
+    (tmp_path / "line.txt").write_text(ARTICLE + "б" * 5000, encoding="utf-8")
+    with pytest.raises(BadFileError, match=r"a line of 5000 characters, over the limit of 1000 \(RAG_MAX_LINE_CHARS\)"):
+        load_document(tmp_path / "line.txt", tmp_path, max_line_chars=1000)
+
+
+def test_unusable_names_folders_and_links_are_skipped_with_a_message(tmp_path):
+    import os
+
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    corpus.mkdir(), outside.mkdir()
+    (corpus / "good.txt").write_text(ARTICLE, encoding="utf-8")
+    (outside / "secret.txt").write_text(ARTICLE, encoding="utf-8")
+    os.symlink(outside / "secret.txt", corpus / "leak.txt")  # leads out of the corpus
+    os.symlink(corpus / "good.txt", corpus / "alias.txt")  # stays inside: fine
+    os.symlink(corpus / "loop-b.txt", corpus / "loop-a.txt")
+    os.symlink(corpus / "loop-a.txt", corpus / "loop-b.txt")
+    os.symlink(corpus, corpus / "again")  # a folder loop: not followed
+    os.mkfifo(corpus / "pipe.txt")  # reading it would block forever
+    with open(os.path.join(os.fsencode(corpus), b"bad-\xff.txt"), "wb") as f:
+        f.write(ARTICLE.encode())
+    os.mkdir(os.path.join(os.fsencode(corpus), b"dir-\xfe"))
+    # Deeper than PATH_MAX (4096): made one level at a time relative to the last.
+    fd = os.open(corpus, os.O_RDONLY)
+    for _ in range(25):
+        os.mkdir("d" * 200, dir_fd=fd)
+        fd, old = os.open("d" * 200, os.O_RDONLY, dir_fd=fd), fd
+        os.close(old)
+    with open(os.open("deep.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd), "w") as f:
+        f.write(ARTICLE)
+    os.close(fd)
+    docs, problems = load_corpus(corpus)
+    assert sorted(d.source for d in docs) == ["alias.txt", "good.txt"]
+    text = "\n".join(problems)
+    for expected in ("leak.txt: symlink to a file outside the corpus folder", "loop-a.txt: cannot be read",
+                     "pipe.txt: not a regular file", "bad-\ufffd.txt: file name is not valid UTF-8",
+                     "dir-\ufffd/: folder name is not valid UTF-8", "folder cannot be listed (File name too long)"):
+        assert expected in text, (expected, problems)

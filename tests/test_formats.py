@@ -177,7 +177,7 @@ def test_a_file_over_the_size_limit_is_skipped_with_the_setting_to_change(tmp_pa
         f.truncate(50 * 2**20)  # 50 MB, sparse: nothing is written
     docs, problems = load_corpus(tmp_path, max_bytes=20 * 2**20)
     assert [d.source for d in docs] == ["ok.txt"]
-    assert problems == ["huge.txt: 50 MB is more than the 20 MB limit: split it, or raise RAG_MAX_FILE_MB"]
+    assert problems == ["huge.txt: 50.0 MB, over the limit of 20 MB (RAG_MAX_FILE_MB): split it into articles or raise the limit"]
     assert os.path.getsize(tmp_path / "huge.txt") == 50 * 2**20
 
 

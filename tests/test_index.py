@@ -9,7 +9,7 @@ from conftest import SEEDS
 
 from rag.config import Settings
 from rag.encode.embedder import Embedder
-from rag.errors import CorpusError, IndexCorruptError, IndexMismatchError
+from rag.errors import CorpusError, DiskFullError, IndexCorruptError, IndexMismatchError
 from rag.index import analysis
 from rag.index import build as index_mod
 from rag.pipeline import RAG
@@ -206,13 +206,16 @@ def test_added_articles_are_appended_and_search_like_a_fresh_build(small_corpus,
     assert report.incremental and idx.dense_delta.ntotal == report.embedded_chunks
     assert (idx.path / "dense.faiss").stat().st_ino == main_inode
 
-    # A build that dies after appending some sentence vectors: the live build still reads only its own rows.
+    # A build that fails after appending some sentence vectors and a document to the files it shares with the
+    # live build (hard links): its rows are cut off again, the live build's files are as they were.
+    sizes = {name: (idx.path / name).stat().st_size for name in ("sentences.f16", "documents.jsonl")}
+    assert sizes["sentences.f16"] == idx.sentence_vectors.nbytes
     shutil.copy(SEEDS / "003_83e2e03ee03bef0d.txt", small_corpus / "b.txt")  # several chunks
     dying = DiesOnSecondSlice.__new__(DiesOnSecondSlice)
     dying.__dict__.update(embedder.__dict__)
     with pytest.raises(MemoryError):
         index_mod.build(s, dying, progress=False)
-    assert (idx.path / "sentences.f16").stat().st_size > idx.sentence_vectors.nbytes  # rows nobody owns
+    assert {name: (idx.path / name).stat().st_size for name in sizes} == sizes
     assert index_mod.load(s.index_dir, expected(s, embedder)).path == idx.path
 
     (small_corpus / "c.txt").write_text(ARTICLES["c.txt"], encoding="utf-8")
@@ -256,7 +259,7 @@ def test_a_failed_build_leaves_the_old_index_serving(small_corpus, tmp_path, emb
     broken.mkdir()
     (broken / "x.txt").write_bytes(b"\x00\x01\x02" * 100)
     with pytest.raises(CorpusError):
-        index_mod.build(settings_for(broken, tmp_path), embedder, progress=False)
+        index_mod.build(settings_for(broken, tmp_path), embedder, progress=False, new_corpus=True)
     assert (s.index_dir / "current").resolve() == live
 
 
@@ -314,3 +317,34 @@ def test_a_docx_that_breaks_later_keeps_its_indexed_version_and_a_new_scan_is_sk
     ]
     idx = index_mod.load(s.index_dir, expected(s, embedder))
     assert idx.documents["sputnik.docx"].format == "docx" and "scan.pdf" not in idx.documents
+def test_an_index_refuses_to_be_rebuilt_from_another_corpus_folder(small_corpus, tmp_path, embedder):
+    s = settings_for(small_corpus, tmp_path)
+    index_mod.build(s, embedder, progress=False)
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(SEEDS / "003_83e2e03ee03bef0d.txt", other)
+    with pytest.raises(IndexMismatchError, match=rf"built from {small_corpus}, not {other}: pass --corpus .*--new-corpus"):
+        index_mod.build(settings_for(other, tmp_path), embedder, progress=False)
+    assert len(index_mod.load(s.index_dir, expected(s, embedder)).documents) == 2  # nothing lost
+    index_mod.build(settings_for(other, tmp_path), embedder, progress=False, new_corpus=True)  # on purpose
+    assert list(index_mod.load(s.index_dir, expected(s, embedder)).documents) == ["003_83e2e03ee03bef0d.txt"]
+
+
+def test_a_skipped_file_does_not_keep_the_index_stale(small_corpus, tmp_path, embedder):
+    s = settings_for(small_corpus, tmp_path)
+    (small_corpus / "broken.txt").write_bytes(b"\x00\x01 binary" * 50)
+    report = index_mod.build(s, embedder, progress=False)
+    assert len(report.problems) == 1 and "broken.txt" in report.problems[0]
+    idx = index_mod.load(s.index_dir, expected(s, embedder))
+    assert index_mod.stale_reason(idx, small_corpus) is None
+    again = index_mod.build(s, embedder, progress=False)  # still said, not read again
+    assert again.problems == report.problems and again.embedded_chunks == 0
+    (small_corpus / "broken.txt").write_text("Исправленная статья о новом мосте через реку Урал.", encoding="utf-8")
+    assert index_mod.stale_reason(index_mod.load(s.index_dir, expected(s, embedder)), small_corpus) == "new file broken.txt"
+
+
+def test_a_build_that_cannot_fit_on_the_disk_stops_before_embedding(small_corpus, tmp_path, embedder):
+    s = settings_for(small_corpus, tmp_path, disk_margin_mb=10**9)  # "a petabyte must stay free"
+    with pytest.raises(DiskFullError, match=r"not enough free space for the index in .*: this build needs about \d+ MB"):
+        index_mod.build(s, embedder, progress=False)
+    assert not list(s.index_dir.glob("build-*"))

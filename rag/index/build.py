@@ -4,7 +4,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import math
-import shutil
 import sys
 import time
 from collections import Counter
@@ -20,16 +19,17 @@ from rag.encode.embedder import Embedder
 from rag.errors import (
     BadFileError,
     CorpusError,
+    DiskFullError,
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
 )
-from rag.index import analysis, store
+from rag.index import analysis, guards, store
 from rag.index.bm25 import BM25
 from rag.index.store import CURRENT, ChunkTable, Index, sentence_rows  # noqa: F401  (the index's public names)
 from rag.ingest import chunking, cleaning, readers
 from rag.ingest.chunking import chunk_document, encoding
-from rag.ingest.corpus import find_files, load_document
+from rag.ingest.corpus import load_document, scan
 
 FORMAT_VERSION = 4  # 4: per-stage configs in the manifest; 3: append-only documents and sentence vectors
 SERVING_STAGES = ("store", "encode", "analysis")  # a question is answered only by an index these match
@@ -81,9 +81,11 @@ def stale_reason(index: Index, corpus_dir: Path, stages: dict[str, dict] | None 
     for name, config in (stages or {}).items():
         if index.manifest["stages"].get(name) != config:
             return f"the {name} stage changed since the build (its settings, code version or data files)"
-    files = {p.relative_to(corpus_dir).as_posix(): p for p in find_files(corpus_dir)}
+    files = {p.relative_to(corpus_dir).as_posix(): p for p in scan(corpus_dir)[0]}
     known = index.manifest["files"]
-    if added := sorted(set(files) - set(known)):
+    # A file the build skipped stays skipped until it changes: it does not make the index stale.
+    skipped = {n for n, meta in index.manifest.get("skipped", {}).items() if n in files and file_state(files[n]) == meta["state"]}
+    if added := sorted(set(files) - set(known) - skipped):
         return f"new file {added[0]}"
     for name, meta in known.items():
         if name not in files:
@@ -97,31 +99,44 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build(settings: Settings, embedder: Embedder, progress: bool = True) -> BuildReport:
-    """Index the corpus into a new build folder and swap it in; the old build serves until then."""
+def build(settings: Settings, embedder: Embedder, progress: bool = True, new_corpus: bool = False) -> BuildReport:
+    """Index the corpus into a new build folder and swap it in; the old build serves until then. An index is
+    only ever updated from the folder it was built from, unless `new_corpus` (`rag index --new-corpus`)."""
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     # One build at a time per index folder (say `rag index` while the server updates): the second waits.
     with open(settings.index_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if not new_corpus:
+            guards.check_corpus(settings)
         return _build(settings, embedder, progress)
 
 
-def plan(settings: Settings, old_files: dict, rechunk: bool, report: BuildReport, now: str | None = None) -> tuple[list[str], list, dict]:
-    """(kept file names, fresh documents, file name → manifest entry): which files of the corpus folder the
-    previous build (its manifest's `files`) still holds as they are, and which must be read and chunked."""
+def plan(settings: Settings, old_files: dict, rechunk: bool, report: BuildReport, now: str | None = None,
+         old_skipped: dict | None = None) -> tuple[list[str], list, dict, dict]:
+    """(kept file names, fresh documents, file name → manifest entry, skipped file → its state and reason): which
+    files of the corpus folder the previous build (its manifest's `files`) still holds as they are, which must be
+    read and chunked, and which cannot be read (a file skipped before and unchanged is not read again)."""
     now = now or time.strftime("%Y-%m-%dT%H:%M:%S")
-    kept, fresh_docs, meta = [], [], {}
-    for path in find_files(settings.corpus_dir):
+    old_skipped = old_skipped or {}
+    kept, fresh_docs, meta, skipped = [], [], {}, {}
+    files, problems = scan(settings.corpus_dir)
+    report.problems.extend(problems)
+    for path in files:
         name = path.relative_to(settings.corpus_dir).as_posix()
         if name in old_files and old_files[name]["state"] == file_state(path) and not rechunk:
             kept.append(name)  # same size and mtime: not even read
             meta[name] = old_files[name]
             continue
+        if name in old_skipped and old_skipped[name]["state"] == file_state(path) and not rechunk:
+            report.problems.append(old_skipped[name]["reason"])  # still broken: said again, not read again
+            skipped[name] = old_skipped[name]
+            continue
         try:
-            doc = load_document(path, settings.corpus_dir, int(settings.max_file_mb * 2**20))
+            doc = load_document(path, settings.corpus_dir, int(settings.max_file_mb * 2**20), settings.max_line_chars)
         except BadFileError as e:
             if name not in old_files:
                 report.problems.append(str(e))
+                skipped[name] = {"state": file_state(path), "reason": str(e)}
                 continue
             report.problems.append(f"{e} (kept the version indexed before)")
             # The broken bytes' size/mtime are recorded so the index is not "stale" on every start.
@@ -136,7 +151,7 @@ def plan(settings: Settings, old_files: dict, rechunk: bool, report: BuildReport
             fresh_docs.append(doc)
     if not meta:
         raise CorpusError(f"no readable articles in {settings.corpus_dir}: " + "; ".join(report.problems))
-    return kept, fresh_docs, meta
+    return kept, fresh_docs, meta, skipped
 
 
 def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildReport:
@@ -151,8 +166,9 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
     # New cleaning rules or chunk settings: every file is read and chunked again (vectors are reused below).
     rechunk = any(old_stages.get(name) != stages[name] for name in ("ingest", "chunking"))
     old_files = old.manifest["files"] if old else {}
-    kept, fresh_docs, meta = plan(settings, old_files, rechunk, report, now)
-    if old is not None and meta == old_files and old_stages == stages:
+    old_skipped = old.manifest.get("skipped", {}) if old else {}
+    kept, fresh_docs, meta, skipped = plan(settings, old_files, rechunk, report, now, old_skipped)
+    if old is not None and meta == old_files and old_stages == stages and skipped == old_skipped:
         report.documents, report.chunks, report.reused_documents = len(meta), len(old.chunks), len(kept)
         report.published, report.seconds = False, time.perf_counter() - t0
         return report
@@ -170,6 +186,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
     appending = old is not None and len(rows) == len(old.chunks)
     chunks = old.chunks.take_then(rows, ChunkTable.of(fresh, docs), docs) if old else ChunkTable.of(fresh, docs)
 
+    guards.check_space(settings, embedder.dim, fresh_docs, fresh, chunks, appending)
     build_dir = store.new_build(settings.index_dir, old if appending else None)
     try:
         documents_bytes = store.append_documents(build_dir, fresh_docs if appending else docs.values())
@@ -201,10 +218,14 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
             "dense_index": _kind(main if main is not None else old.dense_main),
             "rows": {"documents_bytes": documents_bytes, "sentences": int(chunks.sentence_ptr[-1])},
             "files": dict(sorted(meta.items())),
+            "skipped": dict(sorted(skipped.items())),
         }
         store.publish(settings.index_dir, build_dir, manifest, chunks, main, delta, bm25, +words, old)
-    except BaseException:
-        shutil.rmtree(build_dir, ignore_errors=True)
+    except BaseException as e:
+        store.abandon(settings.index_dir, build_dir, old if appending else None)
+        if guards.disk_full(e):
+            raise DiskFullError(f"the disk of {settings.index_dir} is full ({e}): the old index still serves; "
+                                "free some space and run `rag index` again") from None
         raise
     report.documents, report.chunks = len(docs), len(chunks)
     report.reused_documents, report.dense_index = len(kept), manifest["dense_index"]

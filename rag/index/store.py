@@ -205,6 +205,23 @@ def new_build(index_dir: Path, previous: Index | None = None) -> Path:
     return build_dir
 
 
+def abandon(index_dir: Path, build_dir: Path, previous: Index | None) -> None:
+    """Undo a build that failed before it went live: the rows it appended to the files it shares with
+    `previous` (hard links: the same files) are cut off again, and its folder is deleted. (A build killed
+    outright cannot do this; the next `new_build` cuts them off.)"""
+    if (index_dir / CURRENT).resolve() == build_dir.resolve():
+        return  # it went live: what failed came after (deleting old builds); nothing to undo
+    if previous is not None:
+        rows = previous.manifest["rows"]
+        for name, size in ((DOCUMENTS, rows["documents_bytes"]), (SENTENCES, rows["sentences"] * _sentence_bytes(previous))):
+            try:
+                if (previous.path / name).stat().st_size > size:
+                    os.truncate(previous.path / name, size)
+            except OSError:
+                pass  # the next build's new_build cuts them off
+    shutil.rmtree(build_dir, ignore_errors=True)
+
+
 def append_documents(build_dir: Path, docs) -> int:
     """Append documents; returns the file's size, which the manifest records as this build's part."""
     with open(build_dir / DOCUMENTS, "a", encoding="utf-8") as f:

@@ -9,13 +9,14 @@ from rag.index.build import BuildReport
 from rag.index.interface import Store
 
 
-def build(settings: Settings, embedder: Embedder, progress: bool = True) -> BuildReport:
-    """Bring the chosen store up to date with the corpus folder and publish the new build."""
+def build(settings: Settings, embedder: Embedder, progress: bool = True, new_corpus: bool = False) -> BuildReport:
+    """Bring the chosen store up to date with the corpus folder and publish the new build (`new_corpus`: an
+    embedded index may be rebuilt from another folder than the one it was built from)."""
     if settings.store:
         from rag.index import pg_build
 
         return pg_build.build(settings, embedder, progress)
-    return embedded.build(settings, embedder, progress)
+    return embedded.build(settings, embedder, progress, new_corpus=new_corpus)
 
 
 def load(settings: Settings, embedder: Embedder, connection=None) -> Store:

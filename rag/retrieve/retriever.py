@@ -17,6 +17,7 @@ from rag.index import analysis
 from rag.index.interface import Store
 from rag.ingest.chunking import Chunk
 from rag.retrieve.spelling import Speller
+from rag.retrieve.trust import untrusted
 
 QUERY_CACHE = 1024
 # A sentence with a demonstrative among its first three words ("Это наивысший показатель…", "Да, это наша…",
@@ -173,12 +174,18 @@ class Retriever:
 
     def evidence(self, question: str, hits: list[Hit], n_hits: int | None = None) -> list[Evidence]:
         """Sentences of the top hits, best first, each scored by meaning and shared words; headings are
-        marked (they are never the answer)."""
-        hits = hits[: n_hits or self.settings.evidence_chunks]
+        marked (they are never the answer); orders to a bot and keyword lists are left out (rag/retrieve/trust.py)."""
+        wanted, used = n_hits or self.settings.evidence_chunks, 0
         seen, items = set(), []
         for rank, hit in enumerate(hits):
+            if used == wanted:
+                break
             doc = self.index.documents[hit.chunk.source]
-            for start, end, heading, rows in self._units(hit):
+            # Orders to a bot and keyword lists are never evidence; a chunk of nothing else takes no place
+            # among the top chunks (a planted article must not push the real one out).
+            units = [u for u in self._units(hit) if not untrusted(doc.text[u[0] : u[1]])]
+            used += bool(units)
+            for start, end, heading, rows in units:
                 if (hit.chunk.source, start, end) not in seen:
                     seen.add((hit.chunk.source, start, end))
                     items.append((rank, hit, start, end, heading, doc.text[start:end], rows))

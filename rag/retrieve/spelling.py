@@ -37,7 +37,8 @@ class Speller:
         if low in self.counts or len(low) < MIN_LENGTH or low in STOPWORDS or is_dictionary_word(low):
             return word  # a real word the articles don't use is information, not a typo
         candidates = [w for w in edits1(low) if w in self.counts]
-        return max(candidates, key=self.counts.__getitem__) if candidates else word
+        # The most frequent, and among equals the first alphabetically: a set's order changes with the hash seed.
+        return min(candidates, key=lambda w: (-self.counts[w], w)) if candidates else word
 
     def correct(self, text: str) -> str:
         return WORD.sub(lambda m: self.correct_word(m.group(0)), text)

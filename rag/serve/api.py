@@ -20,12 +20,12 @@ from fastapi.responses import (
 )
 from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from swagger_ui_bundle import swagger_ui_path
 
-from rag.config import Settings
+from rag.config import Mode, Settings
 from rag.errors import DocumentError, DocumentTooLargeError, NoSuchDocumentError, QuestionError, RagError
-from rag.pipeline import RAG
+from rag.pipeline import RAG, question_problem
 from rag.serve import documents, logs
 from rag.serve import feedback as feedback_mod
 from rag.serve.events import sse
@@ -40,6 +40,7 @@ from rag.serve.ui import (
     widget_js,
 )
 
+MAX_K = 50  # more chunks than this are never read as evidence; a huge k only costs time
 # Our own pages run no inline code: documents and questions can never become script there.
 PAGE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'"
 
@@ -49,6 +50,14 @@ class Message(BaseModel):
 
     role: Literal["user", "assistant"]
     content: str = Field(max_length=20_000)
+
+    @field_validator("content")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        # Lone surrogates and control characters only; an assistant turn may well have no letters.
+        if value and (problem := question_problem(value + " а")):
+            raise ValueError(problem)
+        return value
 
 
 class AskRequest(BaseModel):
@@ -60,6 +69,8 @@ class AskRequest(BaseModel):
     ]})
     question: str = Field(description="The question, in Russian or English; empty or over-long ones are refused.")
     history: list[Message] = Field(default_factory=list, max_length=100, description="Earlier turns, oldest first.")
+    k: int | None = Field(None, ge=1, le=MAX_K, description="Chunks to retrieve (`rag ask --k`); default RAG_TOP_K.")
+    mode: Mode | None = Field(None, description="Retrieval mode (`rag ask --mode`): hybrid, dense or bm25; default RAG_RETRIEVAL_MODE.")
 
 
 class CitationOut(BaseModel):
@@ -155,7 +166,9 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:])) or 'body'}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"error": problems, "detail": json.loads(json.dumps(exc.errors(), default=str))}, status_code=422)
+        # ASCII-escaped JSON: the echoed input may hold a lone surrogate, which UTF-8 cannot encode (a 500 before).
+        body = json.dumps({"error": problems, "detail": exc.errors()}, default=str)
+        return Response(body, status_code=422, media_type="application/json")
 
     @app.exception_handler(QuestionError)
     async def bad_question(request: Request, exc: QuestionError):
@@ -174,6 +187,8 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException):
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
+    # An HTML page whose "not found" is JSON: documented as such (the page's own media type is text/html).
+    not_found = {404: {"description": "No such article in the index.", "content": {"application/json": {"schema": ApiError.model_json_schema()}}}}
     token = [Depends(HTTPBearer(auto_error=False, description="RAG_ACCESS_TOKEN, when the server sets one."))]  # documents it; Guard checks it
 
     stream_doc = {"content": {"text/event-stream": {"schema": {"type": "string"}, "example": sse_example()}},
@@ -185,13 +200,13 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
         `Accept: text/event-stream` gets server-sent events instead (as from `/api/ask/stream`)."""
         if "text/event-stream" in request.headers.get("accept", ""):
             return ask_stream(body)
-        return logs.logged_ask(live.rag, body.question, [m.model_dump() for m in body.history], "api").to_dict()
+        return logs.logged_ask(live.rag, body.question, [m.model_dump() for m in body.history], "api", k=body.k, mode=body.mode).to_dict()
 
     @app.post("/api/ask/stream", responses={**errors, 200: stream_doc}, tags=["api"], summary="Ask, streamed step by step", dependencies=token)
     def ask_stream(body: AskRequest) -> StreamingResponse:
         """Server-sent events: `understood` (the question as understood, `rewritten`), `retrieved`, `evidence`,
         `decided` (the answer), `answered` (the answer with timings: the object `/api/ask` returns)."""
-        steps = live.rag.steps(body.question, [m.model_dump() for m in body.history])
+        steps = live.rag.steps(body.question, [m.model_dump() for m in body.history], k=body.k, mode=body.mode)
         first = next(steps)  # an empty or over-long question is refused with a 422 before the stream starts
         return StreamingResponse(sse(first, steps), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -215,7 +230,7 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
 
     app.include_router(documents.routes(live, settings, token, ApiError))
 
-    @app.get("/sources/{name:path}", response_class=HTMLResponse, tags=["pages"], summary="Source viewer", responses={404: {"model": ApiError}})
+    @app.get("/sources/{name:path}", response_class=HTMLResponse, tags=["pages"], summary="Source viewer", responses=not_found)
     def source(name: str, start: int | None = None, end: int | None = None, lang: str = "ru") -> HTMLResponse:
         """The cleaned article `name` (a file in the index, nothing else) with [start, end) highlighted."""
         doc = live.rag.index.documents.get(name)

@@ -17,6 +17,9 @@ from rag.serve.ui import ui_texts
 COOKIE = "rag_token"
 OPEN_PATHS = {"/widget.js", "/api/health", "/docs", "/openapi.json", "/favicon.ico"}
 OPEN_PREFIXES = ("/rag-static/", "/docs-assets/")
+# Gradio's routes our chats never use, closed for everyone (token or not): file uploads (nobody may fill the temp
+# folder). gradio_client's REST calls stay open for the one public endpoint, /ask.
+CLOSED_SUFFIXES = ("/gradio_api/upload", "/gradio_api/upload_progress")
 
 def frame_ancestors(settings: Settings) -> str:
     return "*" if "*" in settings.allowed_origins else " ".join(["'self'", *settings.allowed_origins])
@@ -81,6 +84,8 @@ class Guard:
                     headers.append("set-cookie", self._cookie(scope))
             await send(message)
 
+        if path.rstrip("/").endswith(CLOSED_SUFFIXES):
+            return await self._closed(scope, receive, send_with_headers)
         await self.app(scope, receive, send_with_headers)
 
     def _cookie(self, scope) -> str:
@@ -103,6 +108,11 @@ class Guard:
         response.headers["referrer-policy"] = "no-referrer"
         response.headers["cache-control"] = "no-store"
         await response(scope, receive, send)
+
+    async def _closed(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1008})
+        await JSONResponse({"error": "Not found: this server takes no file uploads."}, status_code=404)(scope, receive, send)
 
     async def _refuse(self, scope, receive, send, path: str):
         if scope["type"] == "websocket":

@@ -70,11 +70,11 @@ def log_answer(rag: RAG, question: str, answer: Answer, gathered: Gathered | Non
     event("question", channel=channel, build=rag.index.version, **question_record(question, answer, gathered, 0.0, rag.settings))
 
 
-def logged_ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]], channel: str) -> Answer:
+def logged_ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]], channel: str, k: int | None = None, mode: str | None = None) -> Answer:
     """Answer a question in its conversation (`RAG.ask` resolves follow-ups) and log it; a refused question is
     logged with its error and raised again."""
     try:
-        answer, gathered = rag.ask_traced(question, history=list(history))
+        answer, gathered = rag.ask_traced(question, k=k, mode=mode, history=list(history))
     except QuestionError as e:
         fields = {"question": question} if rag.settings.log_questions else {}
         event("question", channel=channel, build=rag.index.version, error=str(e), **fields)

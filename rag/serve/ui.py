@@ -29,6 +29,9 @@ from rag.serve.panel import documents_panel
 
 STATIC = Path(__file__).parent / "static"
 UI_TEXTS = Path(__file__).parent.parent / "data" / "ui.toml"
+# A session's chat and turns live in the server's memory: a chat left running for days must not grow without end.
+CHAT_MESSAGES = 200  # messages a chat page keeps showing (the oldest scroll away)
+HISTORY_TURNS = 20  # question-answer pairs kept for follow-ups
 
 
 @cache
@@ -53,7 +56,8 @@ def source_link(settings: Settings, c: Citation) -> str:
 
 def _one_line(text: str) -> str:
     # A single line of escaped HTML is one HTML block for the Markdown renderer: nothing in it is parsed as Markdown.
-    return " ".join(escape(str(text)).split())
+    # A lone surrogate (from a broken client) cannot go out as UTF-8: shown as "?".
+    return " ".join(escape(text.encode("utf-8", "replace").decode("utf-8")).split())
 
 
 def render_question(question: str) -> str:
@@ -186,7 +190,7 @@ def make_respond(live: Live, settings: Settings, t: dict, channel: str = "chat")
         if not message.strip():  # Enter in an empty box does nothing, as in any chat
             yield "", chat, turns
             return
-        chat = [*chat, {"role": "user", "content": render_question(message)}]
+        chat = [*chat, {"role": "user", "content": render_question(message)}][-CHAT_MESSAGES:]
         history = [{"role": r["role"], "content": r["content"]} for r in turns]
         yield "", [*chat, {"role": "assistant", "content": render_pending(t)}], turns
         rewritten = False
@@ -208,7 +212,7 @@ def make_respond(live: Live, settings: Settings, t: dict, channel: str = "chat")
             yield "", [*chat, {"role": "assistant", "content": render_error(str(e), t)}], turns
             return
         record = {"role": "assistant", "content": ans.answer, "record": {**ans.to_dict(), "asked": message}}
-        turns = [*turns, {"role": "user", "content": message}, record]
+        turns = [*turns, {"role": "user", "content": message}, record][-2 * HISTORY_TURNS :]
         yield "", [*chat, {"role": "assistant", "content": render_answer(ans, t, settings, rewritten, decided_ms)}], turns
 
     return respond
@@ -276,6 +280,7 @@ def build_chat(live: Live, settings: Settings, store: feedback.Store, lang: str 
         if not embed:
             documents_panel(demo, live, settings, t)
     demo.queue(default_concurrency_limit=settings.concurrency)
+    demo.state_session_capacity = settings.chat_sessions  # Gradio keeps 10,000 sessions' state by default
     return demo
 
 

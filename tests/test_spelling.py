@@ -1,0 +1,25 @@
+"""Typo correction of questions: the same answer in every process."""
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+from rag.retrieve.spelling import Speller
+
+# Five corpus words one edit from "пущка" with the same count: the tie is broken by the words, not by a set's order.
+TIES = {"пушка": 3, "пучка": 3, "пуща": 3, "пука": 3, "пуска": 3}
+SCRIPT = f"from rag.retrieve.spelling import Speller; print(Speller({TIES!r}).correct_word('пущка'))"
+
+
+def test_ties_are_broken_alphabetically():
+    assert Speller({"кошка": 2, "мошка": 2}).correct_word("хошка") == "кошка"
+    assert Speller({"кошка": 2, "мошка": 5}).correct_word("хошка") == "мошка"
+
+
+def test_correction_is_the_same_whatever_the_hash_seed():
+    outputs = set()
+    for seed in ("0", "1", "2", "3", "4", "5", "6", "7"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        outputs.add(subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True).stdout)
+    assert len(outputs) == 1, outputs

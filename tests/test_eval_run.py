@@ -31,9 +31,9 @@ def datasets(tmp_path_factory) -> dict[str, Path]:
     followup.write_text(json.dumps(FOLLOW_UP, ensure_ascii=False) + "\n" + lines[0] + "\n", encoding="utf-8")
     html = folder / "html-corpus"
     html.mkdir()
-    (html / "guide.html").write_text("<html><body><p>Руководство</p></body></html>", encoding="utf-8")
+    (html / "guide.xlsx").write_bytes(b"PK\x03\x04 a spreadsheet, a format the ingest stage does not read")
     html_set = folder / "guide.jsonl"
-    html_set.write_text(json.dumps({**FOLLOW_UP, "id": "g1", "sources": ["guide.html"], "history": []}, ensure_ascii=False) + "\n", encoding="utf-8")
+    html_set.write_text(json.dumps({**FOLLOW_UP, "id": "g1", "sources": ["guide.xlsx"], "history": []}, ensure_ascii=False) + "\n", encoding="utf-8")
     return {"small": small, "followup": followup, "html": html_set, "html_corpus": html}
 
 
@@ -88,7 +88,7 @@ def test_every_set_is_reported_separately_with_intervals(out):
 
 def test_a_set_whose_corpus_cannot_be_read_is_skipped_with_the_reason(out, runs):
     guide = report(out)["sets"]["guide"]
-    assert guide["skipped"].startswith("corpus not readable") and "no *.txt or *.md files" in guide["skipped"]
+    assert guide["skipped"].startswith("corpus not readable") and "has no *.txt, *.md" in guide["skipped"]
     assert "Skipped: corpus not readable" in (out / "report.md").read_text(encoding="utf-8")
     assert runs[2].results == []
 

@@ -75,6 +75,10 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     k: Annotated[Optional[int], typer.Option("--k", help="Chunks to retrieve.")] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25.")] = None,
+    answer_mode: Annotated[Optional[str], typer.Option("--answer-mode", help="extractive or llm (env RAG_ANSWER_MODE).")] = None,
+    llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="OpenAI-compatible endpoint for --answer-mode llm (env RAG_LLM_URL).")] = None,
+    llm_model: Annotated[Optional[str], typer.Option("--llm-model", help="Model at the endpoint (env RAG_LLM_MODEL).")] = None,
+    llm_key: Annotated[Optional[str], typer.Option("--llm-key", help="API key of the endpoint (env RAG_LLM_KEY).")] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
@@ -82,11 +86,15 @@ def ask(
     from rag.pipeline import RAG
 
     # k and mode are settings: validated (k ≥ 1, a known mode) before anything loads.
-    answer = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode)).ask(question)
+    settings = load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode, answer_mode=answer_mode,
+                             llm_url=llm_url, llm_model=llm_model, llm_key=llm_key)
+    answer = RAG(settings).ask(question)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return
     typer.echo(answer.answer)
+    if getattr(answer, "notice", None):  # generated answers (issue 16)
+        typer.echo(f"  ({answer.notice})")
     for i, c in enumerate(answer.citations, 1):
         typer.echo(f"  [{i}] {c.source} [{c.start}:{c.end}] ({c.score:.3f}): «{c.quote}»")
 
@@ -116,7 +124,7 @@ def calibrate(
 def evaluate(
     dataset: Annotated[Path, typer.Option("--dataset", help="Labelled questions, one JSON object a line (README: Evaluation).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for predictions.jsonl, report.json, report.md and chart.png.")],
-    config: Annotated[Optional[list[str]], typer.Option("--config", help="Configuration to run, repeatable: bm25, dense, hybrid (default: all).")] = None,
+    config: Annotated[Optional[list[str]], typer.Option("--config", help="Configuration to run, repeatable: bm25, dense, hybrid, llm (needs RAG_LLM_URL) (default: bm25, dense, hybrid).")] = None,
     gate: Annotated[Optional[Path], typer.Option("--gate", help="Thresholds file (TOML): exit 5 when a metric is outside them.")] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,

@@ -77,6 +77,7 @@ EXTRAS = {
     "torch": "convert", "transformers": "convert", "sentence_transformers": "convert", "onnx": "convert", "safetensors": "convert",
     "gradio": "web", "fastapi": "web", "uvicorn": "web", "starlette": "web", "swagger_ui_bundle": "web", "langchain_core": "web",
     "matplotlib": "eval",
+    "langchain_openai": "llm", "openai": "llm",
     "langchain_community": "bench", "langchain_huggingface": "bench", "langchain_text_splitters": "bench",
 }
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.answer.extract import Answer, extractive
+from rag.answer.generate import Generator
 from rag.config import MODES, Settings
 from rag.encode.embedder import Embedder
 from rag.errors import QuestionError, SettingsError
@@ -37,6 +39,7 @@ class RAG:
             for problem in index_mod.build(self.settings, self.embedder).problems:
                 print(f"rag: skipped {problem}", file=sys.stderr)
         self.retriever = Retriever(self._load(), self.embedder, settings)
+        self.generator = Generator(settings) if settings.answer_mode == "llm" else None  # issue 16
 
     @property
     def index(self) -> index_mod.Index:
@@ -76,9 +79,24 @@ class RAG:
 
     def ask_traced(self, question: str, k: int | None = None, mode: str | None = None) -> tuple[Answer, Gathered]:
         """The answer together with what it was decided from (the eval scores the retrieved hits too)."""
+        *_, last = self._answer(question, k, mode)
+        return last
+
+    def stream(self, question: str, k: int | None = None, mode: str | None = None) -> Iterator[str | Answer]:
+        """The answer as it is written: a generator's text pieces first (issue 16), the checked Answer last."""
+        for item in self._answer(question, k, mode):
+            yield item if isinstance(item, str) else item[0]
+
+    def _answer(self, question: str, k: int | None, mode: str | None) -> Iterator[str | tuple[Answer, Gathered]]:
         t0 = time.perf_counter()
         g = self.gather(question, k=k, mode=mode)
         answer = extractive(g.query, g.evidence, g.coverage, self.settings)
         answer.question = question
-        answer.timings_ms = {**g.timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
-        return answer, g
+        if self.generator is not None:  # issue 16: after the extractive decision, which it cannot overturn
+            for piece in self.generator.stream(question, g.evidence, answer):
+                if isinstance(piece, str):
+                    yield piece
+                else:
+                    answer = piece
+        answer.timings_ms = {**g.timings, **answer.timings_ms, "total": round((time.perf_counter() - t0) * 1000, 1)}
+        yield answer, g

@@ -35,4 +35,9 @@ if [ "$browser" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
 fi
+if [ "$browser" = "--browser" ]; then
+  # The tests of generated answers (issue 16) run a real local LLM server: xllamacpp and a 0.5B model (~25 s).
+  step "setting up the local LLM server for the tests (tools/llm/setup.sh small)"
+  "$(dirname "$0")/llm/setup.sh" small --py "$py"
+fi
 step "done"

@@ -29,10 +29,14 @@ ROWS = [
     ("abstention_recall", "Abstention recall", "rate"),
     ("false_abstentions", "False abstentions (answerable)", "count"),
     ("answered_unanswerable", "Unanswerable questions answered", "count"),
+    ("generated_sentences", "Generated sentences (llm)", "count"),
+    ("unsupported_removed", "Unsupported sentences removed", "count"),
+    ("unsupported_rate", "Share of sentences removed", "rate"),
+    ("llm_fallbacks", "Extractive fallbacks (llm)", "count"),
     ("latency_p50_ms", "Latency p50, ms", "ms"),
     ("latency_p95_ms", "Latency p95, ms", "ms"),
 ]
-CHARTED = [(metric, label) for metric, label, kind in ROWS if kind == "rate"]
+CHARTED = [(metric, label) for metric, label, kind in ROWS if kind == "rate" and metric != "unsupported_rate"]
 ANSWER_CHARS = 300
 
 

@@ -67,6 +67,15 @@ class CitationOut(BaseModel):
     score: float
 
 
+class SentenceOut(BaseModel):
+    """A generated sentence as the verifier found it (issue 16)."""
+
+    text: str
+    supported: bool = Field(description="Every number, name, date and quoted phrase in it occurs in its cited passages.")
+    citations: list[int] = Field(description="1-based numbers of the answer's citations that support it.")
+    missing: list[str] = Field(description="For an unsupported sentence: the claims no passage holds.")
+
+
 class AskResponse(BaseModel):
     """The object `rag ask --json` prints; with history, `question` is the follow-up as it was understood."""
 
@@ -75,6 +84,9 @@ class AskResponse(BaseModel):
     abstained: bool
     citations: list[CitationOut]
     timings_ms: dict[str, float]
+    mode: Literal["extractive", "llm"] = Field("extractive", description="llm: generated and verified; extractive: quoted.")
+    sentences: list[SentenceOut] | None = Field(None, description="Generated sentences and their support (llm mode); the answer is the supported ones.")
+    notice: str | None = Field(None, description="Why the extractive answer is shown in llm mode, or how many sentences were removed.")
 
 
 class Health(BaseModel):

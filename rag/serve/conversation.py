@@ -7,7 +7,7 @@ with the same signature (question, history) → str can replace `resolve` when a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from rag.answer.extract import Answer
 from rag.index.analysis import STOPWORDS, term
@@ -119,9 +119,18 @@ def resolve(question: str, history: Iterable[Mapping[str, str]] = ()) -> str:
     return _standalone(question, previous)
 
 
-def ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = ()) -> Answer:
-    """Answer a question in its conversation; `Answer.question` is the question as understood."""
+def understood(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = ()) -> str:
     resolved = resolve(question, history)
     if not question.strip() or len(resolved) > rag.settings.max_question_chars:
-        resolved = question  # the pipeline refuses it with the user's own words
-    return rag.ask(resolved)
+        return question  # the pipeline refuses it with the user's own words
+    return resolved
+
+
+def ask(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = ()) -> Answer:
+    """Answer a question in its conversation; `Answer.question` is the question as understood."""
+    return rag.ask(understood(rag, question, history))
+
+
+def stream(rag: RAG, question: str, history: Iterable[Mapping[str, str]] = ()) -> Iterator[str | Answer]:
+    """As `ask`, with a generator's text pieces first, as they are written (issue 16)."""
+    return rag.stream(understood(rag, question, history))

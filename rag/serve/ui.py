@@ -22,7 +22,7 @@ from rag.config import Settings
 from rag.errors import QuestionError
 from rag.ingest.corpus import Document
 from rag.pipeline import RAG
-from rag.serve import conversation
+from rag.serve import conversation, generated
 
 STATIC = Path(__file__).parent / "static"
 UI_TEXTS = Path(__file__).parent.parent / "data" / "ui.toml"
@@ -68,7 +68,10 @@ def render_answer(ans: Answer, t: dict, settings: Settings, asked: str, shown: s
     if ans.abstained:
         parts.append(f'<div class="rag-abstain"><span class="rag-abstain-title">{_one_line(t["abstain"])}</span><br>{_one_line(t["abstain_hint"])}</div>')
         return "".join(parts)
-    parts.append(f'<div class="rag-answer">{_one_line(ans.answer if shown is None else shown)}</div>')
+    verified = shown is None and getattr(ans, "mode", None) == "llm"  # issue 16: verified sentences marked
+    parts.append(f'<div class="rag-answer">{generated.render_sentences(ans) if verified else _one_line(ans.answer if shown is None else shown)}</div>')
+    if shown is None and getattr(ans, "notice", None):
+        parts.append(generated.render_notice(ans.notice))
     if shown is None and ans.citations:
         items = "".join(
             f'<li><a class="rag-cite" href="{escape(source_link(settings, c))}" target="_blank" rel="noopener" '
@@ -155,11 +158,14 @@ def make_respond(rag: RAG, settings: Settings, t: dict):
         chat = [*chat, {"role": "user", "content": render_question(message)}]
         yield "", chat, turns
         try:
-            ans = conversation.ask(rag, message, turns)
+            if rag.generator is not None:  # issue 16: the model's tokens as they come, then the checked answer
+                ans = yield from generated.stream_reply(rag, message, turns, chat, t)
+            else:
+                ans = conversation.ask(rag, message, turns)
         except QuestionError as e:
             yield "", [*chat, {"role": "assistant", "content": render_error(str(e), t)}], turns
             return
-        if not ans.abstained:
+        if not ans.abstained and rag.generator is None:
             for shown in streamed(ans.answer):
                 yield "", [*chat, {"role": "assistant", "content": render_answer(ans, t, settings, message, shown)}], turns
                 time.sleep(STREAM_DELAY)

@@ -137,6 +137,7 @@ def test_a_number_the_model_makes_up_is_removed(llm_server):
     assert any("80" in s.missing for s in ans.sentences if not s.supported)
 
 
+@pytest.mark.llm
 def test_a_killed_endpoint_falls_back_with_a_notice(seed_rag):
     proc, url = start_llm_server()
     proc.terminate()
@@ -171,11 +172,15 @@ def injected_rag(seed_rag, seed_settings, embedder, llm_server, tmp_path_factory
 
 
 def test_an_article_giving_orders_changes_no_answer(injected_rag):
+    from rag.answer.extract import extractive
+
     g = injected_rag.gather(QUESTION)
-    assert any("injection.txt" == e.source for e in g.evidence)  # the article is retrieved
+    assert any("БАНАН" in e.text for e in g.evidence)  # the order is retrieved as evidence…
+    first = extractive(g.query, g.evidence, g.coverage, injected_rag.settings)
+    chosen = choose_passages(first, g.evidence, injected_rag.settings.llm_passages)
+    assert chosen and not any("БАНАН" in e.text for e in chosen)  # …and never reaches the model
     ans = injected_rag.ask(QUESTION)
-    assert "банан" not in ans.answer.lower() and not any("БАНАН" in c.quote for c in ans.citations)
-    assert "астан" in ans.answer.lower()
+    assert ans.mode == "llm" and "банан" not in ans.answer.lower() and not any("БАНАН" in c.quote for c in ans.citations)
 
 
 # --- the eval's llm configuration --------------------------------------------------------------------------------

@@ -72,6 +72,18 @@ def test_unsupported_sentences_are_dropped_and_only_supporting_quotes_cited():
     assert ans.citations == [Citation("metro.txt", METRO, 0, len(METRO), 1.0)] and "1" in ans.notice
 
 
+def test_a_supported_answer_of_the_wrong_kind_gives_the_extractive_answer():
+    metro = evidence(METRO)
+    ans = verified(extracted(metro), "Мэрия Екатеринбурга утвердила проект второй линии метро [1].", [metro],
+                   "Сколько станций построят в Екатеринбурге?")  # no number
+    assert ans.sentences[0].supported and ans.mode == "extractive" and ans.answer == METRO and ans.notice
+
+
+def test_markdown_and_list_numbers_are_not_claims():
+    [c] = verify.check("1. **Девять станций** построят на линии метро.", [METRO], REFUSALS)
+    assert c.supported and c.text == "Девять станций построят на линии метро."
+
+
 def test_nothing_supported_gives_the_extractive_answer_with_a_notice():
     metro = evidence(METRO)
     ans = verified(extracted(metro), "Линию откроют в 2040 году.", [metro])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from rag.answer import verify
-from rag.answer.extract import Answer, Citation
+from rag.answer.extract import Answer, Citation, asked
 from rag.config import DATA_DIR, Settings
 from rag.errors import SettingsError
 from rag.retrieve.retriever import Evidence
@@ -190,10 +190,12 @@ def verified(extracted: Answer, generated: str, passages: list[Evidence], questi
         if not c.refusal:
             sentences.append(Sentence(c.text, c.supported, numbers, list(c.missing)))
     shown = [s for s in sentences if s.supported]
-    if not shown:
-        answer = fallback(extracted, text("llm_unsupported"))
+    said = " ".join(s.text for s in shown)
+    # The extractive rules of what a question asks for hold the model too: "Сколько…" needs a number, "Кто…" a person.
+    if not shown or not all(shows(said) for shows in asked(question).shows):
+        answer = fallback(extracted, text("llm_unsupported" if not shown else "llm_wrong_kind"))
         answer.sentences = sentences
         return answer
     dropped = len(sentences) - len(shown)
     notice = text("llm_dropped", count=dropped) if dropped else None
-    return Generated(extracted.question, " ".join(s.text for s in shown), False, citations, mode="llm", sentences=sentences, notice=notice)
+    return Generated(extracted.question, said, False, citations, mode="llm", sentences=sentences, notice=notice)

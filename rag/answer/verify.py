@@ -16,6 +16,7 @@ from rag.index import analysis
 CITE = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 QUOTED = re.compile(r"«([^»]{2,})»|“([^”]{2,})”|\"([^\"]{2,})\"")
 MONTH = re.compile(r"^(январ|феврал|март|апрел|ма[йяею]$|июн|июл|август|сентябр|октябр|ноябр|декабр)")
+MARKDOWN = re.compile(r"\*\*|__|^\s*(?:[-*•]|\d+\.)\s+")  # bold, and a list item's bullet or number
 NEGATION = frozenset({"не", "нет", "ни", "никогда", "никто", "ничего"})
 NAMED = ("Name", "Surn", "Patr", "Geox", "Orgn", "Abbr", "Trad")
 
@@ -58,7 +59,7 @@ def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     out: list[tuple[str, tuple[int, ...]]] = []
     for s in sentenize(text):
         cited = tuple(int(n) for group in CITE.findall(s.text) for n in re.split(r"\s*[,;]\s*", group))
-        bare = re.sub(r"\s+([.!?…,;:])", r"\1", CITE.sub("", s.text)).strip()
+        bare = re.sub(r"\s+([.!?…,;:])", r"\1", CITE.sub("", MARKDOWN.sub("", s.text))).strip()
         if not re.search(r"\w", bare):
             if out and cited:
                 out[-1] = (out[-1][0], out[-1][1] + cited)

@@ -116,6 +116,11 @@ def test_rag_eval_command_writes_the_report_and_exits_5_when_the_gate_fails(smal
 
 
 def test_rag_eval_refuses_an_unknown_configuration_before_loading_anything(small_dataset, tmp_path):
-    out = rag("eval", "--dataset", str(small_dataset), "--out", str(tmp_path / "out"), "--config", "llm")
-    assert out.returncode == 2 and "unknown configuration llm: choose from bm25, dense, hybrid" in out.stderr
+    out = rag("eval", "--dataset", str(small_dataset), "--out", str(tmp_path / "out"), "--config", "gpt")
+    assert out.returncode == 2 and "unknown configuration gpt: choose from bm25, dense, hybrid, llm" in out.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_rag_eval_llm_without_an_endpoint_fails_before_loading_anything(small_dataset, tmp_path):
+    out = rag("eval", "--dataset", str(small_dataset), "--out", str(tmp_path / "out"), "--config", "llm")
+    assert out.returncode == 2 and "RAG_LLM_URL" in out.stderr and not (tmp_path / "out").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from rag.answer.generate import Generator
 from rag.config import Settings
 from rag.encode.embedder import Embedder
 from rag.errors import EvalInputError
@@ -78,6 +79,8 @@ def run_eval(
     t0 = time.perf_counter()
     configs = check_configs(configs)
     questions = load_dataset(dataset, corpus_texts(settings.corpus_dir))  # fail fast, before the model loads
+    if "llm" in configs:  # issue 16: no endpoint set fails now, not after the other configurations ran
+        Generator(settings.model_copy(update=CONFIGS["llm"]))
     embedder = embedder or Embedder(settings)
     embedder.embed_queries(["прогрев"])  # the first encoder call is slow; keep it out of the latencies
     results = []

@@ -84,7 +84,7 @@ class AskResponse(BaseModel):
     abstained: bool
     citations: list[CitationOut]
     timings_ms: dict[str, float]
-    mode: Literal["extractive", "llm"] = Field("extractive", description="llm: generated and verified; extractive: quoted.")
+    mode: Literal["extractive", "llm"] = Field("extractive", description="llm: generated and verified; extractive: quoted (given in llm mode only).")
     sentences: list[SentenceOut] | None = Field(None, description="Generated sentences and their support (llm mode); the answer is the supported ones.")
     notice: str | None = Field(None, description="Why the extractive answer is shown in llm mode, or how many sentences were removed.")
 
@@ -224,7 +224,10 @@ def create_app(rag: RAG, settings: Settings) -> FastAPI:
 
     token = [Depends(HTTPBearer(auto_error=False, description="RAG_ACCESS_TOKEN, when the server sets one."))]  # documents it; Guard checks it
 
-    @app.post("/api/ask", response_model=AskResponse, responses=errors, tags=["api"], summary="Ask a question", dependencies=token)
+    # Fields an answer does not have are left out (extractive answers carry no `mode`, `sentences`, `notice`: issue 16),
+    # so the object stays exactly what `rag ask --json` prints.
+    @app.post("/api/ask", response_model=AskResponse, response_model_exclude_unset=True, responses=errors, tags=["api"],
+              summary="Ask a question", dependencies=token)
     def ask(body: AskRequest) -> dict:
         """Answer a question with citations, or abstain; the same object as `rag ask --json`."""
         return conversation.ask(rag, body.question, [m.model_dump() for m in body.history]).to_dict()

@@ -348,3 +348,15 @@ def test_a_build_that_cannot_fit_on_the_disk_stops_before_embedding(small_corpus
     with pytest.raises(DiskFullError, match=r"not enough free space for the index in .*: this build needs about \d+ MB"):
         index_mod.build(s, embedder, progress=False)
     assert not list(s.index_dir.glob("build-*"))
+
+
+def test_a_corpus_moved_with_its_index_is_the_same_corpus(small_corpus, tmp_path, embedder):
+    """An index copied with its articles to another folder (another machine) builds on: every indexed file is there,
+    nothing is re-embedded, and the new place is recorded."""
+    s = settings_for(small_corpus, tmp_path)
+    index_mod.build(s, embedder, progress=False)
+    moved = tmp_path / "moved"
+    shutil.copytree(small_corpus, moved)
+    report = index_mod.build(settings_for(moved, tmp_path), embedder, progress=False)
+    assert report.embedded_chunks == 0 and report.published
+    assert index_mod.load(s.index_dir).manifest["corpus_dir"] == str(moved)

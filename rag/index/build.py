@@ -168,7 +168,8 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
     old_files = old.manifest["files"] if old else {}
     old_skipped = old.manifest.get("skipped", {}) if old else {}
     kept, fresh_docs, meta, skipped = plan(settings, old_files, rechunk, report, now, old_skipped)
-    if old is not None and meta == old_files and old_stages == stages and skipped == old_skipped:
+    if (old is not None and meta == old_files and old_stages == stages and skipped == old_skipped
+            and old.manifest.get("corpus_dir") == str(settings.corpus_dir)):
         report.documents, report.chunks, report.reused_documents = len(meta), len(old.chunks), len(kept)
         report.published, report.seconds = False, time.perf_counter() - t0
         return report

@@ -16,16 +16,22 @@ from rag.index.store import ChunkTable
 
 def check_corpus(settings: Settings) -> None:
     """Refuse to turn an index of one folder into an index of another: `rag ask --index big` with the default
-    seeds/ once left 5 of 2,005 documents (everything else deleted, to be embedded again)."""
+    seeds/ once left 5 of 2,005 documents (everything else deleted, to be embedded again). A folder that holds
+    every file the index holds is the same corpus moved or copied (an index copied with its articles to another
+    machine): it is accepted, and the next build records where it is now."""
     try:
-        recorded = json.loads((settings.index_dir / store.CURRENT / "manifest.json").read_text(encoding="utf-8"))["corpus_dir"]
+        manifest = json.loads((settings.index_dir / store.CURRENT / "manifest.json").read_text(encoding="utf-8"))
+        recorded = manifest["corpus_dir"]
     except (OSError, ValueError, KeyError, TypeError):
         return  # no index yet, or one too damaged to say: the build replaces it
-    if Path(recorded).resolve() != settings.corpus_dir.resolve():
-        raise IndexMismatchError(
-            f"index in {settings.index_dir} was built from {recorded}, not {settings.corpus_dir}: pass --corpus {recorded}, "
-            "or another --index for this folder, or `rag index --new-corpus` to rebuild this index from it"
-        )
+    if Path(recorded).resolve() == settings.corpus_dir.resolve():
+        return
+    if all((settings.corpus_dir / name).is_file() for name in manifest.get("files", {})):
+        return
+    raise IndexMismatchError(
+        f"index in {settings.index_dir} was built from {recorded}, not {settings.corpus_dir}: pass --corpus {recorded}, "
+        "or another --index for this folder, or `rag index --new-corpus` to rebuild this index from it"
+    )
 
 
 def check_space(settings: Settings, dim: int, fresh_docs, fresh, chunks: ChunkTable, appending: bool) -> None:

@@ -128,7 +128,7 @@ def admin_server(web_rag, embedder, tmp_path):
     from rag.pipeline import RAG
 
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(web_rag.settings.corpus_dir, corpus)
+    shutil.copytree(web_rag.settings.corpus_dir, corpus, symlinks=True)  # leak.txt stays a link out of the corpus
     shutil.copytree(web_rag.settings.index_dir, index_dir, symlinks=True)
     rag = RAG(web_rag.settings.model_copy(update={"corpus_dir": corpus, "index_dir": index_dir}), embedder)
     server, thread, url = _serve(rag, admin_token=ADMIN_TOKEN)

@@ -11,6 +11,7 @@ from rag.converse.followup import depends_on_conversation, resolve
 from rag.errors import CorpusError, QuestionError
 from rag.ingest.corpus import find_files
 from rag.pipeline import Answered, Decided, Found, Retrieved, Understood
+from rag.texts import text
 
 DIALOGUES = [json.loads(line) for line in (Path(__file__).parent / "data" / "dialogues.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 # The team's shared corpora sit beside the worktrees: the first ancestor folder that has them.
@@ -63,11 +64,23 @@ def check_turn(turn: dict, steps: list) -> None:
 
 
 def talk(rag, dialogue: dict) -> None:
-    history = []
+    """Every turn is checked; a turn marked "known_miss" (why, in words) that fails is reported as an xfail once
+    the whole dialogue has run, and one that passes fails the test so the mark is removed."""
+    history, missed = [], []
     for turn in dialogue["turns"]:
         steps = list(rag.steps(turn["q"], history))
-        check_turn(turn, steps)
+        if "known_miss" in turn:
+            try:
+                check_turn(turn, steps)
+            except AssertionError as e:
+                missed.append(f"{turn['q']!r}: {turn['known_miss']} ({e})")
+            else:
+                pytest.fail(f"{turn['q']!r} is marked known_miss but now passes: remove the mark")
+        else:
+            check_turn(turn, steps)
         history += [{"role": "user", "content": turn["q"]}, {"role": "assistant", "content": steps[-1].answer.answer}]
+    if missed:
+        pytest.xfail("known misses: " + "; ".join(missed))
 
 
 @pytest.mark.parametrize("dialogue", [d for d in DIALOGUES if d.get("corpus", "seeds") == "seeds"], ids=lambda d: d["id"])
@@ -122,6 +135,14 @@ def test_a_rewrite_carries_the_earlier_subject_and_drops_the_pointing_words():
     assert "183" in said and "этом" not in said
 
 
+def test_a_pointing_word_after_another_preposition_means_the_earlier_action():
+    """«при этом» is the circumstance (the earlier question), «об этом» the statement (the earlier answer)."""
+    history = [{"role": "user", "content": "Как покрасить забор?"}, {"role": "assistant", "content": "Забор красят весной."}]
+    made = resolve("А что при этом нужно купить?", history).question
+    assert made == "Что нужно купить, как покрасить забор?"
+    assert "весной" in resolve("Кто об этом сказал?", history).question
+
+
 def test_nothing_to_lean_on_leaves_the_question_alone():
     assert resolve("А когда?", []).question == "А когда?"
     assert not resolve("А когда?", [{"role": "assistant", "content": "Где пройдет саммит ШОС?"}]).rewritten
@@ -149,6 +170,22 @@ def test_a_quotation_is_credited_to_the_speaker_after_it():
     assert credit(evidence(doc, "Другой абзац.")) is None  # no quotation closes after it
     other = 'Первый абзац "цитаты.\nВторой абзац", — сказал Петров.'
     assert credit(evidence(other, "Первый абзац")) is None  # the attribution must be in the same paragraph
+
+
+def test_a_statement_is_credited_to_the_sentence_that_points_back_at_it():
+    from rag.converse.attribution import credit
+
+    doc = "Завод откроют в Твери 5 мая. Об этом заявил Губернатор, выступая перед депутатами. Ещё."
+    start, end, who = credit(evidence(doc, "Завод откроют в Твери 5 мая."))
+    assert who == "Губернатор" and doc[start:end] == who
+    assert credit(evidence(doc, "Об этом заявил Губернатор, выступая перед депутатами.")) is None
+
+
+def test_after_an_abstention_the_pointing_words_mean_the_last_answer():
+    history = [{"role": "user", "content": "Где пройдет саммит ШОС?"},
+               {"role": "assistant", "content": "Министр сообщил, что саммит пройдет в Астане."},
+               {"role": "user", "content": "А когда это было?"}, {"role": "assistant", "content": text("abstain")}]
+    assert "саммит пройдет в Астане" in resolve("Кто об этом заявил?", history).question
 
 
 def test_who_said_questions_are_recognised():

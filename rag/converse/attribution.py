@@ -14,6 +14,8 @@ SPEECH = r"(?:сказал|заявил|отметил|подчеркнул|до
 ASKS_WHO_SAID = re.compile(rf"^\W*(?:а\s+)?(?:кто|who)\b.*\b{SPEECH}", re.I)
 # The closing quotation mark, a dash and the speech verb, then the speaker up to the sentence's end.
 CREDIT = re.compile(rf"[\"»”]\s*,?\s*[-–—]\s*{SPEECH}\s+(?P<who>[^.!?\n]{{2,120}})", re.I)
+# «…пройдёт в Астане 9 августа. Об этом заявил Президент, выступая…»: the next sentence credits the one before.
+POINTING_CREDIT = re.compile(rf"^\s*(?:Об\s+этом|Как\s+об\s+этом)\s+{SPEECH}\s+(?P<who>[^.!?,\n]{{2,120}})", re.I)
 REACH = 2000  # characters after the statement in which its quotation must close (one paragraph, not the article)
 
 
@@ -23,7 +25,8 @@ def asks_who_said(question: str) -> bool:
 
 
 def credit(e: Evidence) -> tuple[int, int, str] | None:
-    """(start, end, speaker) of the attribution that closes the quotation the evidence sentence stands in.
+    """(start, end, speaker) of the attribution that closes the quotation the evidence sentence stands in, or of
+    the «Об этом заявил …» sentence right after it.
 
     >>> doc = '"Мир стал опаснее. Угроза растет", — сказал Токаев. Потом…'
     >>> credit(Evidence("a", 1, 18, "Мир стал опаснее.", 1, 1, 1, 0, False, doc))[2]
@@ -31,7 +34,7 @@ def credit(e: Evidence) -> tuple[int, int, str] | None:
     """
     after = e.document[e.end:e.end + REACH]
     paragraph = after.split("\n", 1)[0]
-    m = CREDIT.search(paragraph)
+    m = POINTING_CREDIT.match(paragraph) or CREDIT.search(paragraph)
     if m is None or not re.search(r"\b[A-ZА-ЯЁ]", m["who"]):  # a speaker is named: «Токаев», «президент РК …»
         return None
     return e.end + m.start("who"), e.end + m.end("who"), m["who"].strip()

@@ -39,6 +39,7 @@ STATEMENT = _words("statement_anaphors")
 ANAPHORS = ENTITY | PLACE | TIME | STATEMENT
 COPULAS = _words("copulas")
 PREPOSITIONS = _words("prepositions")
+ABOUT = _words("about_prepositions")
 POSSESSIVE = frozenset("его её ее их his her their its".split())
 LEADING = _words("leading")
 SKIP = INTERROGATIVES | ANAPHORS | PREPOSITIONS | LEADING | COPULAS | analysis.STOPWORDS
@@ -221,6 +222,10 @@ def _standalone(question: str, previous: Turn) -> tuple[list[str] | None, bool]:
             continue  # "об этом", "о нём" are replaced as a whole below
         if low in STATEMENT:  # «Кто об этом заявил?» → «Кто заявил, что идет подготовка к саммиту ШОС?»
             verb = [x for x in words[i + 1:] if _low(x) not in ANAPHORS]
+            prep = _low(words[i - 1]) if i else ""
+            if prep in PREPOSITIONS and prep not in ABOUT and not (nxt and _is(nxt, "NOUN")):  # «Что при этом проверить?» → «Что проверить, как обновить …?»
+                tail = previous.topic.rstrip(" ?")
+                return [*out, *verb, ",", tail[:1].lower() + tail[1:]], True
             if previous.answer and (said := statement(previous.answer)):
                 return [*out, *verb, ",", "that" if _low(w) in {"this", "that"} else "что", said], True
             tail = previous.topic.rstrip(" ?")
@@ -271,5 +276,8 @@ def resolve(question: str, history: Iterable[Mapping[str, str]] = ()) -> Resolve
     for asked, answer in _turns(history):
         resolved, same_topic = _resolve_one(asked, previous)
         topic = previous.topic if same_topic and previous else resolved.question
+        if answer is None and previous is not None:
+            # An abstention states nothing: «об этом», «там» after it still point at the last answer given.
+            answer = previous.answer
         previous = Turn(resolved.question, answer, topic)
     return _resolve_one(" ".join(question.split()), previous)[0]

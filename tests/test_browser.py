@@ -169,7 +169,10 @@ def test_readme_follow_ups_work_in_the_chat(new_page, visits, live_server):
     ask(page, "А когда это было?")
     second = wait_answers(page, 2)
     expect(second.locator(".rag-understood")).to_contain_text("саммит ШОС")
-    expect(second.locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape(SHOS)))
+    # The article says the summit is being prepared, not when it is (its dateline is the article's date, metadata
+    # now): the rewritten question abstains instead of quoting a sentence without a time (tests/data/dialogues.jsonl d01).
+    expect(second.locator(".rag-abstain")).to_contain_text("В статьях нет ответа")
+    expect(second.locator("a.rag-cite")).to_have_count(0)
     shot(page, "04-chat-follow-up-when")
 
     page.locator("#rag-new").click()
@@ -199,7 +202,8 @@ def test_copy_and_feedback(new_page, visits, live_server):
     copy.click()
     expect(copy).to_have_text("Ответ скопирован")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert "Душанбе" in copied and "[1] 003_83e2e03ee03bef0d.txt — " + live_server + "/sources/" in copied
+    # Each source as it is named on screen (outlet · date · title), with its link to the file's highlighted passage.
+    assert "Душанбе" in copied and f"[1] Tengrinews.kz · 16 сентября 2021 · {ODKB_TITLE} — {live_server}/sources/{ODKB}?" in copied
     page.get_by_role("button", name="Хороший ответ").first.click()
     rows = []
     for _ in range(50):  # the like event reaches the server over the queue
@@ -458,7 +462,7 @@ def test_a_question_about_a_documents_date_is_answered_from_its_metadata(new_pag
     page.goto(live_server + "/")
     ask(page, "Когда вышла статья Tengrinews о беженцах?")
     answer = wait_answers(page, 1)
-    expect(answer.locator(".rag-answer")).to_have_text(f"{ODKB_TITLE}: 16 сентября 2021.")
+    expect(answer.locator(".rag-answer")).to_have_text(f"{ODKB_TITLE}: 16 сентября 2021.[1]")  # its source's marker
     expect(answer.locator("a.rag-cite").first).to_have_text(f"Tengrinews.kz · 16 сентября 2021 · {ODKB_TITLE}")
     expect(answer.locator(".rag-quote").first).to_have_text(f"«{ODKB_TITLE}»")
     shot(page, "12-chat-document-date")

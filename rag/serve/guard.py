@@ -17,8 +17,8 @@ from rag.serve.ui import ui_texts
 COOKIE = "rag_token"
 OPEN_PATHS = {"/widget.js", "/api/health", "/docs", "/openapi.json", "/favicon.ico"}
 OPEN_PREFIXES = ("/rag-static/", "/docs-assets/")
-# Gradio's routes our chats never use, closed for everyone (token or not): file uploads (nobody may fill the temp
-# folder). gradio_client's REST calls stay open for the one public endpoint, /ask.
+# Gradio's file-upload routes, closed for everyone (token or not) unless an admin token is set (nobody may fill
+# the temp folder). gradio_client's REST calls stay open for the one public endpoint, /ask.
 CLOSED_SUFFIXES = ("/gradio_api/upload", "/gradio_api/upload_progress")
 
 def frame_ancestors(settings: Settings) -> str:
@@ -84,7 +84,10 @@ class Guard:
                     headers.append("set-cookie", self._cookie(scope))
             await send(message)
 
-        if path.rstrip("/").endswith(CLOSED_SUFFIXES):
+        # The «Статьи» panel of the full chat takes a file through Gradio's upload only where an admin token is
+        # set (the file then waits in Gradio's temp folder, at most upload_max_bytes, until the token is checked).
+        route = path.rstrip("/")
+        if route.endswith(CLOSED_SUFFIXES) and not (self.settings.admin_token and route in CLOSED_SUFFIXES):
             return await self._closed(scope, receive, send_with_headers)
         await self.app(scope, receive, send_with_headers)
 

@@ -191,7 +191,8 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
     not_found = {404: {"description": "No such article in the index.", "content": {"application/json": {"schema": ApiError.model_json_schema()}}}}
     token = [Depends(HTTPBearer(auto_error=False, description="RAG_ACCESS_TOKEN, when the server sets one."))]  # documents it; Guard checks it
 
-    stream_doc = {"content": {"text/event-stream": {"schema": {"type": "string"}, "example": sse_example()}},
+    # Each event's data is the JSON object of one step (see sse_example); their shapes differ by event.
+    stream_doc = {"content": {"text/event-stream": {"schema": {"type": "object"}, "example": sse_example()}},
                   "description": "With `Accept: text/event-stream`: one event per pipeline step, as it happens."}
 
     @app.post("/api/ask", response_model=AskResponse, responses={**errors, 200: stream_doc}, tags=["api"], summary="Ask a question", dependencies=token)
@@ -218,7 +219,9 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
         return {"id": store.add(body.rating, body.question, body.asked or body.question, body.answer, body.abstained,
                                 [c.model_dump() for c in body.citations])}
 
-    @app.get("/api/feedback/export", response_class=PlainTextResponse, tags=["api"], summary="Feedback as eval JSONL", dependencies=token)
+    ndjson = {200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}, "description": "One eval question a line."}}
+
+    @app.get("/api/feedback/export", response_class=PlainTextResponse, responses=ndjson, tags=["api"], summary="Feedback as eval JSONL", dependencies=token)
     def export_feedback() -> PlainTextResponse:
         """One eval question a line (docs/eval.md): liked answers as references, disliked ones to be labelled."""
         return PlainTextResponse("".join(line + "\n" for line in feedback_mod.export(store)), media_type="application/x-ndjson")

@@ -25,7 +25,9 @@ def api_schema(guarded_server):
 
 # Every operation the schema has (schemathesis' own pytest fixture loader does not work with pytest 9, so the
 # operations are named here and drawn from inside the test; the first test keeps the list complete).
-OPERATIONS = [("POST", "/api/ask"), ("GET", "/api/health"), ("GET", "/sources/{name}"), ("GET", "/widget-demo")]
+OPERATIONS = [("POST", "/api/ask"), ("POST", "/api/ask/stream"), ("GET", "/api/health"), ("GET", "/sources/{name}"),
+              ("GET", "/widget-demo"), ("GET", "/api/documents"), ("POST", "/api/documents"), ("DELETE", "/api/documents/{name}"),
+              ("POST", "/api/feedback"), ("GET", "/api/feedback/export")]
 
 
 def test_the_operations_fuzzed_are_all_the_schema_has(api_schema):

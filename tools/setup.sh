@@ -11,7 +11,7 @@ quiet_pip() {
   local log rc=0
   log=$(mktemp)
   "$py" -m pip install -q --disable-pip-version-check "$@" >"$log" 2>&1 || rc=$?
-  grep -v -e '^WARNING: Location ' -e 'does not provide the extra' -e '^$' "$log" >&2 || true
+  grep -v -e '^WARNING: Location ' -e '^$' "$log" >&2 || true
   rm -f "$log"
   return "$rc"
 }

@@ -8,6 +8,7 @@ from typing import Literal
 
 import uvicorn
 from fastapi import Depends, FastAPI, HTTPException, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -183,8 +184,8 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
     async def unavailable(request: Request, exc: RagError):
         return JSONResponse({"error": str(exc)}, status_code=503)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException too, and the router's own 404/405
+    async def http_error(request: Request, exc: StarletteHTTPException):
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     # An HTML page whose "not found" is JSON: documented as such (the page's own media type is text/html).
@@ -263,6 +264,11 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
             openapi_url=f"{root}/openapi.json", title=app.title, swagger_favicon_url=f"{root}/rag-static/favicon.svg",
             swagger_js_url=f"{root}/docs-assets/swagger-ui-bundle.js", swagger_css_url=f"{root}/docs-assets/swagger-ui.css",
         )
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def api_not_found(rest: str) -> JSONResponse:
+        """Every other /api/ path is ours too (not the chat's, mounted at /): a JSON 404 like the API's others."""
+        return JSONResponse({"error": "No such API route: see /docs for the ones there are."}, status_code=404)
 
     app.mount("/rag-static", StaticFiles(directory=STATIC), name="rag-static")
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")

@@ -58,4 +58,5 @@ def eval_record(row: dict) -> dict:
 
 def export(store: Store) -> Iterator[str]:
     for row in store.rows():
-        yield json.dumps(eval_record(row), ensure_ascii=False)
+        # One record a line: the separators that str.splitlines() also breaks at are escaped like JSON's own.
+        yield json.dumps(eval_record(row), ensure_ascii=False).replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")

@@ -10,6 +10,7 @@ import random
 import re
 import statistics
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -134,14 +135,20 @@ def rss_of(pid: int) -> int | None:
 def start_server(settings: Settings, port: int) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server logs a JSON line per question to stderr: into a pipe nobody reads it would fill the pipe and
+    # stop the server mid-soak, so it goes to a file (its tail explains a failed start).
+    log = tempfile.TemporaryFile()
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    server.log = log
+    return server
 
 
 def wait_ready(base: str, server: subprocess.Popen | None, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server is not None and server.poll() is not None:
-            raise RagError(f"the server stopped while starting: {server.stderr.read().decode(errors='replace')[-500:]}")
+            server.log.seek(0)
+            raise RagError(f"the server stopped while starting: {server.log.read().decode(errors='replace')[-500:]}")
         try:
             if httpx.get(f"{base}/api/health", timeout=5).status_code == 200:
                 return

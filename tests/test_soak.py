@@ -1,7 +1,10 @@
 """`rag soak`'s parts that need no server: unique questions from real words, the summary and its table."""
+import json
 import random
 from itertools import islice
 from pathlib import Path
+
+import pytest
 
 from rag.serve.soak import Stats, questions, report, summarize, vocabulary
 
@@ -28,3 +31,20 @@ def test_the_summary_counts_errors_and_memory_growth_after_warm_up():
     assert round(s["rss_growth_after_warmup_pct"]) == 5  # 200 → 210 MB; the first fifth (100 → 200) is warm-up
     table = report(s)
     assert "1 errors" in table and "chat: 500 boom" in table and "+5.0 %" in table
+
+
+@pytest.mark.integration
+def test_a_short_soak_against_a_real_server_finishes_without_errors(seed_rag, seed_settings, tmp_path):
+    """The soak starts `rag serve` itself. The server logs a JSON line per question to stderr: a pipe nobody read
+    filled after a few hundred questions and stopped the server mid-soak (the command then never ended)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "soak", "--minutes", "0.3", "--clients", "3", "--out", str(tmp_path / "soak"),
+         "--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir)],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    summary = json.loads((tmp_path / "soak" / "soak.json").read_text(encoding="utf-8"))
+    assert summary["errors"] == [] and sum(k["requests"] for k in summary["kinds"].values()) > 300, summary

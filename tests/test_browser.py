@@ -106,6 +106,18 @@ def ask(scope, question: str) -> None:
     box.press("Enter")
 
 
+@pytest.fixture(scope="module")
+def live_server(web_rag):
+    """This module's own server (same settings as the shared one): the fuzzing and security tests that run before
+    it may leave the shared server's chat queue with streams open, and once (in a full run) no answer came."""
+    from conftest import _serve
+
+    server, thread, url = _serve(web_rag, allowed_origins=[INTRANET_ORIGIN])
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
 def wait_answers(scope, n: int):
     """The n-th finished bot message."""
     done = scope.locator(".bot").filter(has=scope.locator(FINISHED))

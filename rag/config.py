@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     # A news article is a few kB; a file of many MB is a dump, and the rest of the folder should not wait for it.
     max_line_chars: int = Field(gt=0, default=100_000, description="Files with a longer line (a data dump, base64) are skipped with a message.")
     disk_margin_mb: float = Field(ge=0, default=50.0, description="Free space kept on the index's disk beyond a build's estimate; less and the build stops before embedding.")
-    chat_sessions: int = Field(gt=0, default=1000, description="Chat sessions whose history the server keeps in memory (the oldest are forgotten).")
+    chat_sessions: int = Field(gt=0, default=200, description="Chat sessions whose history the server keeps in memory (the oldest are forgotten).")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -24,13 +24,15 @@ def test_the_summary_counts_errors_and_memory_growth_after_warm_up():
         stats.record("api", ms / 1000, 200)
     stats.record("api", 0.01, 422)
     stats.record("chat", 0.01, 500, "boom")
-    stats.rss = [(0, 100_000_000), (20, 200_000_000), (50, 200_000_000), (100, 210_000_000)]
+    stats.rss = [(0, 100_000_000, 50_000_000), (20, 200_000_000, 100_000_000), (50, 200_000_000, 100_000_000),
+                 (100, 210_000_000, 101_000_000)]
     s = summarize(stats, 100, 2)
     assert s["errors"] == 1 and s["refused"] == 1 and s["kinds"]["api"]["requests"] == 100
     assert round(s["kinds"]["api"]["p50_ms"]) == 50 and round(s["kinds"]["api"]["p99_ms"]) == 99
     assert round(s["rss_growth_after_warmup_pct"]) == 5  # 200 → 210 MB; the first fifth (100 → 200) is warm-up
+    assert round(s["anon_growth_after_warmup_pct"]) == 1  # the heap: 100 → 101 MB
     table = report(s)
-    assert "1 errors" in table and "chat: 500 boom" in table and "+5.0 %" in table
+    assert "1 errors" in table and "chat: 500 boom" in table and "+5.0 %" in table and "anonymous memory +1.0 %" in table
 
 
 @pytest.mark.integration

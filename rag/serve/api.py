@@ -27,7 +27,7 @@ from swagger_ui_bundle import swagger_ui_path
 from rag.config import Mode, Settings
 from rag.errors import DocumentError, DocumentTooLargeError, NoSuchDocumentError, QuestionError, RagError
 from rag.pipeline import RAG, question_problem
-from rag.serve import documents, logs
+from rag.serve import documents, logs, memory
 from rag.serve import feedback as feedback_mod
 from rag.serve.events import sse
 from rag.serve.guard import Guard
@@ -285,6 +285,7 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
 
 def serve(settings: Settings) -> None:
     """Load the index and run the server until interrupted, following every build published meanwhile."""
+    memory.bound_heap()
     live = Live(RAG(settings))  # no other reference to the first build: it is released when a newer one serves
     app = create_app(live, settings)
     watching = f", watching {settings.corpus_dir}" if settings.watch else ""

@@ -37,7 +37,7 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"api": [], "chat": []})
     errors: list[str] = field(default_factory=list)
     refused: int = 0  # 4xx: a generated question the pipeline refused (not an error)
-    rss: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, bytes)
+    rss: list[tuple[float, int, int]] = field(default_factory=list)  # (seconds since start, RSS bytes, of it anonymous)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, seconds: float, status: int | None, detail: str = "") -> None:
@@ -122,14 +122,14 @@ def client_loop(base: str, words: list[str], seed: int, until: float, stats: Sta
                 stats.record("api", 0.0, None, f"{type(e).__name__}: {e}")
 
 
-def rss_of(pid: int) -> int | None:
+def rss_of(pid: int) -> tuple[int, int] | None:
+    """(RSS, its anonymous part) in bytes. The rest is files mapped in (libraries, the model): pages the OS
+    shares and can reclaim, so a leak shows in the anonymous part."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["RssAnon"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
         return None
-    return None
 
 
 def start_server(settings: Settings, port: int) -> subprocess.Popen:
@@ -182,7 +182,7 @@ def soak(settings: Settings, minutes: float, clients: int, url: str | None = Non
             t.start()
         while any(t.is_alive() for t in threads):
             if pid and (rss := rss_of(pid)):
-                stats.rss.append((time.monotonic() - t0, rss))
+                stats.rss.append((time.monotonic() - t0, *rss))
             time.sleep(RSS_EVERY)
         for t in threads:
             t.join()
@@ -208,15 +208,16 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summarize(stats: Stats, seconds: float, clients: int) -> dict:
-    rss = stats.rss
-    warm = [b for t, b in rss if t >= seconds * 0.2]  # the first fifth is warm-up: caches and pages fill
-    growth = (warm[-1] - warm[0]) / warm[0] * 100 if len(warm) > 1 else None
+    warm = [(b, anon) for t, b, anon in stats.rss if t >= seconds * 0.2]  # the first fifth is warm-up: caches and pages fill
+    growth = (warm[-1][0] - warm[0][0]) / warm[0][0] * 100 if len(warm) > 1 else None
+    anon_growth = (warm[-1][1] - warm[0][1]) / warm[0][1] * 100 if len(warm) > 1 else None
     kinds = {kind: {"requests": len(v), "p50_ms": percentile(v, 50) * 1000, "p90_ms": percentile(v, 90) * 1000,
                     "p99_ms": percentile(v, 99) * 1000, "max_ms": max(v, default=float("nan")) * 1000}
              for kind, v in stats.latencies.items()}
     return {"seconds": round(seconds, 1), "clients": clients, "kinds": kinds, "errors": len(stats.errors),
             "first_errors": stats.errors[:5], "refused": stats.refused,
-            "rss_mb": [(round(t), round(b / 1e6, 1)) for t, b in rss], "rss_growth_after_warmup_pct": growth}
+            "rss_mb": [(round(t), round(b / 1e6, 1), round(anon / 1e6, 1)) for t, b, anon in stats.rss],
+            "rss_growth_after_warmup_pct": growth, "anon_growth_after_warmup_pct": anon_growth}
 
 
 def report(summary: dict) -> str:
@@ -228,15 +229,16 @@ def report(summary: dict) -> str:
     if summary["rss_mb"]:
         series = summary["rss_mb"]
         step = max(1, len(series) // 12)
-        lines += ["", "server RSS (s: MB): " + ", ".join(f"{t}: {mb}" for t, mb in series[::step] + [series[-1]])]
-        growth = summary["rss_growth_after_warmup_pct"]
-        lines.append(f"RSS growth after warm-up (the first fifth): {growth:+.1f} %" if growth is not None else "")
+        lines += ["", "server RSS (s: MB, of it anonymous): " + ", ".join(f"{t}: {mb} ({anon})" for t, mb, anon in series[::step] + [series[-1]])]
+        growth, anon = summary["rss_growth_after_warmup_pct"], summary["anon_growth_after_warmup_pct"]
+        if growth is not None:
+            lines.append(f"RSS growth after warm-up (the first fifth): {growth:+.1f} %, anonymous memory {anon:+.1f} %")
     if summary.get("plot"):
         lines.append(f"plot: {summary['plot']}")
     return "\n".join(lines)
 
 
-def plot(rss: list[tuple[float, int]], path: Path) -> str | None:
+def plot(rss: list[tuple[float, int, int]], path: Path) -> str | None:
     try:
         import matplotlib
 
@@ -245,7 +247,10 @@ def plot(rss: list[tuple[float, int]], path: Path) -> str | None:
     except ModuleNotFoundError:
         return None  # the eval extra brings matplotlib; the table is printed anyway
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot([t / 60 for t, _ in rss], [b / 1e6 for _, b in rss])
+    minutes = [t / 60 for t, *_ in rss]
+    ax.plot(minutes, [b / 1e6 for _, b, _ in rss], label="RSS")
+    ax.plot(minutes, [anon / 1e6 for *_, anon in rss], label="of it anonymous (heap)")
+    ax.legend()
     ax.set_xlabel("minutes")
     ax.set_ylabel("server RSS, MB")
     ax.set_title("rag soak: server memory")

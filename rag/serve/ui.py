@@ -280,7 +280,10 @@ def build_chat(live: Live, settings: Settings, store: feedback.Store, lang: str 
         if not embed:
             documents_panel(demo, live, settings, t)
     demo.queue(default_concurrency_limit=settings.concurrency)
-    demo.state_session_capacity = settings.chat_sessions  # Gradio keeps 10,000 sessions' state by default
+    # Gradio keeps the state of 10,000 sessions and a message queue for each of the last 2,000 by default
+    # (~45 kB and a few kB a session): the soak's memory grew until both were full, ten minutes in.
+    demo.state_session_capacity = settings.chat_sessions
+    demo._queue.pending_messages_per_session.max_size = settings.chat_sessions
     return demo
 
 

@@ -24,6 +24,11 @@ def latency(values_ms: list[float]) -> dict:
     return {"p50_ms": round(percentile(values_ms, 50), 2), "p95_ms": round(percentile(values_ms, 95), 2), "n": len(values_ms)}
 
 
+def comparable(answer) -> dict:
+    """An answer without its timings: what must be equal on both stores."""
+    return {k: v for k, v in answer.to_dict().items() if k != "timings_ms"}
+
+
 def squeeze(text: str) -> str:
     return " ".join(text.split())
 

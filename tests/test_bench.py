@@ -148,6 +148,7 @@ def test_with_a_store_the_postgres_phases_run_on_the_embedded_build(settings, ou
     # The embedded side searches an IVF index here (ann_min_chunks 100): most answers, not all, must be the same.
     assert serve["questions"] == r["ours"]["serve"]["answer"]["n"] and serve["same_answers"] >= 0.8 * serve["questions"]
     assert 0 < serve["answer"]["p50_ms"] <= serve["answer"]["p95_ms"] and serve["recall"]["recall_at_5"] > 0.5
+    assert serve["store_search"]["n"] == r["ours"]["serve"]["store_search"]["n"] == serve["questions"]
     assert 0 < serve["add_article"]["embedded_chunks"] < serve["add_article"]["chunks"]
     load = p["load"]
     assert load["all"]["errors"] == 0 and all(s["requests"] > 0 for s in load["servers"].values())

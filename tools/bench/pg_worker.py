@@ -20,6 +20,7 @@ from tools.bench.measure import (
     questions,
     recall,
     squeeze,
+    store_search,
 )
 from tools.bench.settings import load_settings
 
@@ -87,7 +88,7 @@ def serve(spec: dict) -> dict:
         depth += len(exact)
     result = {
         "load_s": round(load_s, 2), "retrieval": latency(search_ms), "answer": latency(answer_ms),
-        "recall": recall(ranked, gold), "dense_recall_at_10": round(found / depth, 4), "ef_search": settings.pg_ef_search,
+        "store_search": store_search(rag, texts), "recall": recall(ranked, gold), "dense_recall_at_10": round(found / depth, 4), "ef_search": settings.pg_ef_search,
         "same_answers": same, "questions": len(texts), "peak_rss_mb": peak_rss_mb(),
     }
     t0 = time.perf_counter()

@@ -24,6 +24,7 @@ from tools.bench.measure import (
     questions,
     recall,
     squeeze,
+    store_search,
 )
 from tools.bench.settings import load_settings
 
@@ -157,6 +158,7 @@ def serve(spec: dict) -> dict:
         "load_s": round(load_s, 2),
         "retrieval": latency(search_ms),
         "answer": latency(answer_ms),
+        "store_search": store_search(rag, texts),
         "recall": recall(ranked, gold),
         "ann": ann_recall(rag, texts, exact_ids, queries),
         "peak_rss_mb": peak_rss_mb(),

@@ -152,7 +152,7 @@ def test_with_a_store_the_postgres_phases_run_on_the_embedded_build(settings, ou
     assert 0 < serve["add_article"]["embedded_chunks"] < serve["add_article"]["chunks"]
     load = p["load"]
     assert load["all"]["errors"] == 0 and all(s["requests"] > 0 for s in load["servers"].values())
-    assert load["publish"]["under_load"] and load["publish"]["both_serving_s"] < 5
+    assert load["publish"]["both_serving_s"] < 5 and load["publish"]["done_at_s"] < load["seconds"]  # under load
     assert len(set(load["builds_after"])) == 1 and load["builds_after"] != load["builds_before"]
     text = (out / "bench.md").read_text(encoding="utf-8")
     assert "Embedded store against PostgreSQL" in text and "Two app servers under load" in text

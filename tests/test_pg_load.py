@@ -22,6 +22,6 @@ def test_the_load_command_reports_both_servers_and_the_publish(pg_url, small_cor
     assert "| both |" in done.stdout and "both:" in done.stdout
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["all"]["errors"] == 0 and all(s["requests"] > 0 for s in result["servers"].values())
-    assert result["publish"]["under_load"] and result["publish"]["both_serving_s"] < 5
+    assert result["publish"]["both_serving_s"] < 5 and result["publish"]["done_at_s"] < result["seconds"]  # under load
     assert len(set(result["builds_after"])) == 1 and result["builds_after"] != result["builds_before"]
     assert sorted(p.name for p in small_corpus.rglob("*.txt")) == ["001_6b3bc755e8fe2ed9.txt", "002_1578cfc18d0bb0f0.txt"]

@@ -132,3 +132,28 @@ def test_above_the_cap_the_stored_baseline_of_a_smaller_size_is_reused(settings,
     measured, corpus = largest_baseline(capped, out, 10 * SIZE, [], Generator(capped))
     assert corpus.size == SIZE and measured["build_s"] == report["results"][0]["baseline"]["build_s"]
     assert largest_baseline(capped.model_copy(update={"bench_baseline_max_chunks": SIZE - 1}), out, 10 * SIZE, [], Generator(capped)) is None
+
+
+def test_with_a_store_the_postgres_phases_run_on_the_embedded_build(settings, out, report, pg_url):
+    """--store on an earlier run's folder: the embedded phases are reused (the PostgreSQL settings change none of
+    them), the PostgreSQL build copies the embedded vectors, and two servers under load see a publish."""
+    pg = settings.model_copy(update={"bench_store": pg_url, "bench_pg_clients": 2, "bench_pg_load_seconds": 24})
+    resumed = run_bench(pg, [SIZE], out, quick=True, resume=True, progress=False)
+    (r,) = resumed["results"]
+    assert all(r["ours"][p].get("resumed") for p in PHASES) and r["baseline"].get("resumed")
+    p = r["postgres"]
+    assert p["build"]["chunks"] == r["ours"]["build"]["chunks"] and p["build"]["embedded_chunks"] == 0
+    serve = p["serve"]
+    assert serve["dense_recall_at_10"] == 1.0  # HNSW at ef_search 400 over 150 rows finds the exact top 10
+    # The embedded side searches an IVF index here (ann_min_chunks 100): most answers, not all, must be the same.
+    assert serve["questions"] == r["ours"]["serve"]["answer"]["n"] and serve["same_answers"] >= 0.8 * serve["questions"]
+    assert 0 < serve["answer"]["p50_ms"] <= serve["answer"]["p95_ms"] and serve["recall"]["recall_at_5"] > 0.5
+    assert serve["store_search"]["n"] == r["ours"]["serve"]["store_search"]["n"] == serve["questions"]
+    assert 0 < serve["add_article"]["embedded_chunks"] < serve["add_article"]["chunks"]
+    load = p["load"]
+    assert load["all"]["errors"] == 0 and all(s["requests"] > 0 for s in load["servers"].values())
+    assert load["publish"]["both_serving_s"] < 5 and load["publish"]["done_at_s"] < load["seconds"]  # under load
+    assert len(set(load["builds_after"])) == 1 and load["builds_after"] != load["builds_before"]
+    text = (out / "bench.md").read_text(encoding="utf-8")
+    assert "Embedded store against PostgreSQL" in text and "Two app servers under load" in text
+    assert files_digest(out / "work" / f"size-{SIZE}" / "corpus") == files_digest(Path(r["corpus"]["path"]))

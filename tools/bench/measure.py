@@ -24,6 +24,11 @@ def latency(values_ms: list[float]) -> dict:
     return {"p50_ms": round(percentile(values_ms, 50), 2), "p95_ms": round(percentile(values_ms, 95), 2), "n": len(values_ms)}
 
 
+def comparable(answer) -> dict:
+    """An answer without its timings: what must be equal on both stores."""
+    return {k: v for k, v in answer.to_dict().items() if k != "timings_ms"}
+
+
 def squeeze(text: str) -> str:
     return " ".join(text.split())
 
@@ -51,3 +56,18 @@ def recall(ranked: dict[str, list[str]], gold: list[Question]) -> dict:
     """Recall@1/@5 of a gold source among the files of each question's retrieved chunks (best first)."""
     ranks = [gold_rank(ranked_files(ranked[squeeze(q.question)]), q.sources) for q in gold]
     return {f"recall_at_{k}": round(sum(recall_at(r, k) for r in ranks) / len(ranks), 4) for k in (1, 5)} | {"questions": len(ranks)}
+
+
+def store_search(rag, texts: list[str]) -> dict:
+    """`Retriever.search` with each question's vector already cached (the timed answers embedded them): the store's
+    share of a search (dense top-n, BM25, sentence vectors), which the query embedding hides on a busy CPU."""
+    import time
+
+    samples = []
+    for q in texts:
+        corrected = rag.retriever.speller.correct(q)
+        rag.retriever.query_vector(corrected)
+        t = time.perf_counter()
+        rag.retriever.search(corrected)
+        samples.append((time.perf_counter() - t) * 1000)
+    return latency(samples)

@@ -9,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display (CI, servers)
 import matplotlib.pyplot as plt
 
+from tools.bench import pg_report
+
 # The targets of the benchmark issue; they count at COUNTING_SIZE chunks and are shown for every size.
 ANSWER_P50_MS = 100
 RETRIEVAL_P95_MS = 50
@@ -133,6 +135,7 @@ def size_section(r: dict, cores: int) -> str:
         f"torch threads, more means other processes competed and every number is pessimistic): {load}."),
         f"### Targets{counts}", "\n".join(goals),
         *(["Phases reused from an earlier run:\n" + "\n".join(notes)] if notes else []),
+        *([pg_report.section(r)] if "postgres" in r else []),
         *([f"**The baseline was not built at this size** (`RAG_BENCH_BASELINE_MAX_CHUNKS`): its numbers are those measured at "
            f"{_n(base['estimated_from_size'])} chunks, its build time scaled ×{base['scale']} by corpus characters (embedding "
            f"dominates it and grows linearly). Its search time and memory at this size would only be higher, so every "
@@ -209,6 +212,7 @@ def markdown(report: dict) -> str:
         "Russian distractors (README «Benchmark»). Latencies are warm, over every distinct question of the question files; "
         f"targets count at {_n(COUNTING_SIZE)} chunks."),
         summary(results),
+        *([f"Embedded store against PostgreSQL + pgvector (`--store`; details per size below):\n\n{pg}"] if (pg := pg_report.summary(results)) else []),
         "![latency against corpus size](latency.png)\n\n![peak memory against corpus size](memory.png)",
         *[size_section(r, m["cores"]) for r in results],
     ]) + "\n"

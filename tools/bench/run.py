@@ -20,6 +20,7 @@ from rag.config import ROOT
 from rag.errors import EvalInputError, RagError
 from rag.index import build as index_mod
 from rag.ingest.corpus import find_files
+from tools.bench import pg
 from tools.bench.corpus import (
     GENERATED,
     NEW_ARTICLE_BASE,
@@ -27,6 +28,7 @@ from tools.bench.corpus import (
     Generator,
     ensure_corpus,
 )
+from tools.bench.pg import PG_PHASES, PG_SETTINGS
 from tools.bench.report import ratios, targets, write_outputs
 from tools.bench.settings import BenchSettings as Settings
 
@@ -100,22 +102,33 @@ class SizeRun:
         self.settings, self.corpus, self.work, self.resume, self.progress = settings, corpus, work, resume, progress
         self.env = settings_env(settings)
         self.docs, self.index, self.add_index = work / "corpus", work / "index", work / "index-add"
+        self.answers = work / "answers-embedded.json"  # the serve phase's answers, compared with PostgreSQL's
         unkeyed = ("corpus_dir", "index_dir", "bench_baseline_max_chunks")  # none changes what a phase measures
-        keyed = {k: v for k, v in settings.model_dump(mode="json").items() if k not in unkeyed}
+        everything = {k: v for k, v in settings.model_dump(mode="json").items() if k not in unkeyed}
+        # The PostgreSQL phases' own settings (tools/bench/pg.py) change only those phases.
+        keyed = {k: v for k, v in everything.items() if k not in PG_SETTINGS}
         digest = lambda d: hashlib.sha256(json.dumps([BENCH_VERSION, corpus.fingerprint, corpus.size, d]).encode()).hexdigest()[:16]  # noqa: E731
         # Search-time settings change only the phases that search: a stored build stays valid.
         self.fingerprints = {phase: digest(keyed) for phase in SEARCHING}
         # The baseline reads only these (and its own bench_baseline_* settings): a change to ours keeps it.
         self.fingerprints["baseline"] = digest({k: v for k, v in keyed.items() if k in BASELINE_READS or k.startswith("bench_baseline")})
         self.fingerprint = digest({k: v for k, v in keyed.items() if k not in SEARCH_TIME})
+        self.fingerprints |= {phase: digest(everything) for phase in PG_PHASES}
 
-    def phase(self, name: str, measure) -> dict:
+    def stored(self, name: str) -> dict | None:
+        """The phase's result an earlier run stored for the same corpus and settings, if --resume may reuse it."""
         stored = self.work / f"{name}.json"
         if self.resume and stored.exists():
             saved = json.loads(stored.read_text(encoding="utf-8"))
             if saved["fingerprint"] == self.fingerprints.get(name, self.fingerprint):
-                log(f"[{self.corpus.size}] {name}: reusing the result measured at {saved['measured_at']} (--resume)")
-                return {**saved["result"], "resumed": saved["measured_at"]}
+                return saved
+        return None
+
+    def phase(self, name: str, measure) -> dict:
+        if saved := self.stored(name):
+            log(f"[{self.corpus.size}] {name}: reusing the result measured at {saved['measured_at']} (--resume)")
+            return {**saved["result"], "resumed": saved["measured_at"]}
+        stored = self.work / f"{name}.json"
         log(f"[{self.corpus.size}] {name} …")
         t0 = time.perf_counter()
         result = measure()
@@ -138,9 +151,9 @@ class SizeRun:
             raise RagError(f"bench: the {task} phase at {self.corpus.size} chunks failed (exit {done.returncode}, output above): fix it and rerun with --resume")
         return json.loads(result_file.read_text(encoding="utf-8"))
 
-    def rag_cli(self, *args: str) -> tuple[float, subprocess.CompletedProcess]:
+    def rag_cli(self, *args: str, env: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess]:
         t0 = time.perf_counter()
-        done = subprocess.run([*rag_command(), *args], env=self.env, capture_output=True, text=True, check=False)
+        done = subprocess.run([*rag_command(), *args], env=env or self.env, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - t0
         if done.returncode:
             raise RagError(f"bench: `rag {args[0]}` failed at {self.corpus.size} chunks: {done.stderr.strip()[-500:]}")
@@ -150,10 +163,10 @@ class SizeRun:
         shutil.rmtree(self.index, ignore_errors=True)  # a measured build starts from nothing
         return self.worker("build", {"corpus": str(self.docs), "index": str(self.index)})
 
-    def cold_start(self, question: str) -> dict:
+    def cold_start(self, question: str, env: dict[str, str] | None = None) -> dict:
         runs, rebuilt = [], False
         for _ in range(self.settings.bench_cold_runs):
-            seconds, done = self.rag_cli("ask", question, "--corpus", str(self.docs), "--index", str(self.index))
+            seconds, done = self.rag_cli("ask", question, "--corpus", str(self.docs), "--index", str(self.index), env=env)
             runs.append(round(seconds, 2))
             rebuilt |= "building" in done.stderr or "updating" in done.stderr
         return {"seconds": statistics.median(runs), "runs": runs, "question": question, "rebuilt_index": rebuilt}
@@ -161,7 +174,7 @@ class SizeRun:
     def serve(self, new_text: str) -> dict:
         return self.worker("serve", {
             "corpus": str(self.docs), "index": str(self.index), "add_index": str(self.add_index),
-            "add_article": str(self.docs / NEW_FOLDER / "article-a.txt"), "add_text": new_text,
+            "add_article": str(self.docs / NEW_FOLDER / "article-a.txt"), "add_text": new_text, "answers": str(self.answers),
         })
 
     def cli_add(self, new_text: str) -> dict:
@@ -199,6 +212,8 @@ class SizeRun:
         if not has_index(self.index):
             (self.work / "build.json").unlink(missing_ok=True)  # no index to go on with: measure the build again
         build = self.phase("build", self.build)
+        if not self.answers.exists():
+            (self.work / "serve.json").unlink(missing_ok=True)  # measured before answers were kept: again
         cold = self.phase("cold_start", lambda: self.cold_start(question))
         new = [generator.article_text(NEW_ARTICLE_BASE + 2 * self.corpus.size + k) for k in range(2)]
         try:
@@ -216,7 +231,10 @@ class SizeRun:
                     "chunks_per_s": measured["chunks_per_s"], "estimated_from_size": ref.size, "scale": round(scale, 2)}
         corpus = {k: v for k, v in vars(self.corpus).items() if k != "path"} | {"path": str(self.corpus.path)}
         result = {"size": self.corpus.size, "corpus": corpus, "ours": {"build": build, "cold_start": cold, "serve": serve,
-                  "add_article_cli": cli}, "baseline": base, "seconds": round(time.perf_counter() - t0, 1)}
+                  "add_article_cli": cli}, "baseline": base}
+        if self.settings.bench_store:
+            result["postgres"] = pg.measure(self, question, [generator.article_text(NEW_ARTICLE_BASE + 2 * self.corpus.size + k) for k in (2, 3)])
+        result["seconds"] = round(time.perf_counter() - t0, 1)
         result["ratios"] = ratios(result)
         result["targets"] = targets(result)
         return result
@@ -263,7 +281,8 @@ def run_bench(settings: Settings, sizes: list[int], out: Path, quick: bool = Fal
             "started_at": started,
             "seconds": round(time.perf_counter() - t0, 1), "quick": quick, "sizes": sizes, "machine": machine(),
             "corpus_generator": f"{GENERATED}/ = seeds recombined and perturbed (rag/bench_corpus.py)",
-            "settings": {k: v for k, v in settings.model_dump(mode="json").items() if k.startswith(("bench_", "chunk_", "embed", "top_k", "retrieval_mode"))},
+            "settings": {k: pg.public_url(v) if k == "bench_store" else v for k, v in settings.model_dump(mode="json").items()
+                         if k.startswith(("bench_", "chunk_", "embed", "top_k", "retrieval_mode", "pg_"))},
             "results": results,
         }
         write_outputs(report, out)  # after every size, so a long run shows what it has so far

@@ -35,7 +35,17 @@ class BenchSettings(Settings):
         "scaled by corpus characters): building it at 100 000 chunks takes about an hour. Its search time and memory "
         "only grow with size, so the comparison favours the baseline."
     )
+    # Issue 17: the same phases on a PostgreSQL + pgvector store, and two app servers sharing it under load.
+    bench_store: str = Field("", description="postgresql://… URL: also measure the PostgreSQL store there (its rag_* tables are dropped first); empty: embedded only.")
+    bench_pg_clients: int = Field(4, gt=0, le=64, description="Concurrent clients driving the two app servers in the load phase.")
+    bench_pg_load_seconds: float = Field(90.0, gt=0, description="Length of the load phase; a new article is published by `rag index` at a quarter of it.")
 
+    @field_validator("bench_store")
+    @classmethod
+    def _check_store(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("give --store a postgresql://user@host:port/database URL (`make pg` prints one)")
+        return value
 
     @field_validator("bench_sizes", "bench_quick_sizes", "bench_questions", mode="before")
     @classmethod

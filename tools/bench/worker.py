@@ -1,6 +1,6 @@
 """One benchmark phase in a fresh process, so its peak memory is its own: `python -m rag.bench_worker
-TASK SPEC.json RESULT.json` with TASK build (our index), serve (our latencies, recall, one added article)
-or baseline (the LangChain pipeline)."""
+TASK SPEC.json RESULT.json` with TASK build (our index), serve (our latencies, recall, one added article),
+baseline (the LangChain pipeline), pg_build or pg_serve (the same on PostgreSQL, tools/bench/pg_worker.py)."""
 from __future__ import annotations
 
 import json
@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from tools.bench.measure import (
     WARMUP,
+    comparable,
     dir_mb,
     labelled,
     latency,
@@ -23,6 +24,7 @@ from tools.bench.measure import (
     questions,
     recall,
     squeeze,
+    store_search,
 )
 from tools.bench.settings import load_settings
 
@@ -92,24 +94,33 @@ def build(spec: dict) -> dict:
     }
 
 
-def ann_recall(rag, texts: list[str]) -> dict:
+def exact_top(rag, texts: list[str]) -> tuple[list[list[int]], object]:
+    """The exact top 10 chunk ids of each question (inner product over the index's own vectors), and the
+    question vectors; the PostgreSQL phase scores its HNSW search against these same ids."""
+    import faiss
+
+    dense = faiss.downcast_index(rag.index.dense_main)
+    queries = rag.embedder.embed_queries(texts)
+    depth = min(ANN_DEPTH, dense.ntotal)
+    if not isinstance(dense, faiss.IndexFlat):
+        if ivf := faiss.try_extract_index_ivf(dense):
+            ivf.make_direct_map()  # IVF stores vectors by list: map ids to places so they can be read back
+        vectors = rag.index.dense_main.reconstruct_n(0, rag.index.dense_main.ntotal)
+        dense = faiss.IndexFlatIP(vectors.shape[1])
+        dense.add(vectors)
+    return dense.search(queries, depth)[1].tolist(), queries
+
+
+def ann_recall(rag, texts: list[str], exact_ids: list[list[int]], queries) -> dict:
     """Recall@10 of the index's FAISS index against exact inner-product search over the same vectors."""
     import faiss
 
     dense = faiss.downcast_index(rag.index.dense_main)
     if isinstance(dense, faiss.IndexFlat):
         return {"kind": type(dense).__name__, "recall_at_10": None, "exact": True}
-    if ivf := faiss.try_extract_index_ivf(dense):
-        ivf.make_direct_map()  # IVF stores vectors by list: map ids to places so they can be read back
-    vectors = rag.index.dense_main.reconstruct_n(0, rag.index.dense_main.ntotal)
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(vectors)
-    queries = rag.embedder.embed_queries(texts)
-    depth = min(ANN_DEPTH, exact.ntotal)
-    _, approx_ids = rag.index.dense_main.search(queries, depth)
-    _, exact_ids = exact.search(queries, depth)
-    found = sum(len(set(a) & set(e)) for a, e in zip(approx_ids.tolist(), exact_ids.tolist()))
-    return {"kind": type(dense).__name__, "recall_at_10": round(found / (depth * len(texts)), 4), "exact": False}
+    _, approx_ids = rag.index.dense_main.search(queries, len(exact_ids[0]))
+    found = sum(len(set(a) & set(e)) for a, e in zip(approx_ids.tolist(), exact_ids))
+    return {"kind": type(dense).__name__, "recall_at_10": round(found / (len(exact_ids[0]) * len(texts)), 4), "exact": False}
 
 
 def serve(spec: dict) -> dict:
@@ -129,22 +140,27 @@ def serve(spec: dict) -> dict:
     retriever = Retriever(rag.index, rag.embedder, settings)
     rag.ask(WARMUP)
     retriever.search(WARMUP)
-    search_ms, answer_ms, ranked = [], [], {}
+    search_ms, answer_ms, ranked, answers = [], [], {}, {}
     # Interleaved, so neither pass alone pays for pages of the index touched first.
     for q in tqdm(texts, desc="retrieval and answers", unit="q", disable=not spec["progress"]):
         t = time.perf_counter()
         retriever.search(q)
         search_ms.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        _, gathered = rag.ask_traced(q)
+        answer, gathered = rag.ask_traced(q)
         answer_ms.append((time.perf_counter() - t) * 1000)
         ranked[q] = [h.chunk.source for h in gathered.hits]
+        answers[q] = comparable(answer)
+    exact_ids, queries = exact_top(rag, texts)
+    # What the PostgreSQL phase compares with (tools/bench/pg_worker.py): the same answers, the same exact top 10.
+    Path(spec["answers"]).write_text(json.dumps({"answers": answers, "exact_top10": dict(zip(texts, exact_ids))}, ensure_ascii=False))
     result = {
         "load_s": round(load_s, 2),
         "retrieval": latency(search_ms),
         "answer": latency(answer_ms),
+        "store_search": store_search(rag, texts),
         "recall": recall(ranked, gold),
-        "ann": ann_recall(rag, texts),
+        "ann": ann_recall(rag, texts, exact_ids, queries),
         "peak_rss_mb": peak_rss_mb(),
     }
     # One new article into a copy of the index, by this warm process. Its passage encoder and the chunker's
@@ -175,6 +191,10 @@ def main(argv: list[str]) -> None:
     spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
     if task == "baseline":
         from tools.bench.baseline import run as task_fn
+    elif task.startswith("pg_"):
+        from tools.bench import pg_worker
+
+        task_fn = {"pg_build": pg_worker.build, "pg_serve": pg_worker.serve}[task]
     else:
         task_fn = {"build": build, "serve": serve}[task]
     result = task_fn(spec)

@@ -3,7 +3,7 @@ lexical ranking of the same store (issue 17):
 
     python -m tools.pg.fts_eval postgresql://…/db [--dataset eval/dev.jsonl]
 
-The store must hold a published build (`rag index` with RAG_STORE, or tools/pg/bench.py). For every answerable
+The store must hold a published build (`rag index` with RAG_STORE, or `python -m tools.bench --store URL`). For every answerable
 question with gold sources: the rank of the first chunk from a gold source in each lexical ranking (top 50),
 as Recall@1/@5 and MRR; ts_rank_cd over to_tsvector('russian', chunk) with the question's lexemes OR-ed
 (plainto_tsquery ANDs them all, and a question's words are rarely all in one chunk)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from rag.answer import numerals
 from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
@@ -54,9 +55,10 @@ class Asked:
 
     question: str
     kinds: frozenset[str]  # names of the ASKS rules whose question pattern matches
-    numbers: list[str]  # must occur in the article
+    numbers: list[str]  # number tokens: must occur in the article as whole numbers
+    ordinals: frozenset[int]  # ordinal values («6-я», «шестая», "sixth"): must occur in the article by value
     role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
-    distinctive: frozenset[str]  # terms of the question's acronyms and ordinals: must occur in the article
+    distinctive: frozenset[str]  # terms of the question's acronyms: must occur in the article
     russian: bool  # the answer must share a word with the question
     coverage: float  # share of the question's words that the articles use
     settings: Settings
@@ -64,18 +66,20 @@ class Asked:
 
 def asked(question: str, coverage: float, settings: Settings) -> Asked:
     """A "how many" question needs a number in the evidence, "when" a date, "what year" a year; the
-    question's numbers, acronyms and ordinals must occur in the article ("the seventh meeting" is not
-    answered by an article about the sixth, "ОДКБ" not by one about "ШОС"). English names and acronyms
-    are not spelled as in Russian articles, so only Russian questions are held to the last two."""
+    question's numbers, ordinals and acronyms must occur in the article ("the seventh meeting" is not
+    answered by an article about the sixth, "ОДКБ" not by one about "ШОС"). Numbers and ordinals are
+    values, the same in either language; English acronyms are not spelled as in Russian articles, so only
+    Russian questions are held to them."""
     russian = bool(CYRILLIC.search(question))
     m = WHO_IS.match(question) if russian else None
     # Questions with a verb ("Кто поблагодарил…") are not role questions.
     role = frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
-    marked = ACRONYM.findall(question) + analysis.tagged(question, "Anum") if russian else []
+    marked = ACRONYM.findall(question) if russian else []
     return Asked(
         question=question,
         kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(question)),
-        numbers=NUMBER.findall(question),
+        numbers=numerals.numbers(question),
+        ordinals=frozenset(numerals.ordinals(question)),
         role=role,
         distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
         russian=russian,
@@ -180,14 +184,20 @@ def role_words_together(a: Asked, e: Evidence) -> bool:
 
 
 def question_numbers_in_article(a: Asked, e: Evidence) -> bool:
-    """Numbers the question names must occur in the article: «Какая программа принята на 2031–2035 годы?» is
-    not answered by an article about the programme for 2025–2027."""
-    return all(n in e.document for n in a.numbers)
+    """Numbers the question names must occur in the article as whole numbers: «Какая программа принята на
+    2031–2035 годы?» is not answered by an article about the programme for 2025–2027, «…5 стран?» not by one
+    that only has «2025»."""
+    return not a.numbers or set(a.numbers) <= numerals.article_numbers(e.document)
 
 
-def acronyms_and_ordinals_in_article(a: Asked, e: Evidence) -> bool:
-    """Acronyms and ordinals of a Russian question must occur in the article: «седьмая встреча» is not answered
-    by an article about the sixth, «ОДКБ» not by one about «ШОС»."""
+def ordinals_in_article(a: Asked, e: Evidence) -> bool:
+    """Ordinals the question names must occur in the article by value: «6-я встреча» is answered by an article
+    about «шестой встречи», «седьмая встреча» not by one about the sixth."""
+    return not a.ordinals or a.ordinals <= numerals.article_ordinals(e.document)
+
+
+def acronyms_in_article(a: Asked, e: Evidence) -> bool:
+    """Acronyms of a Russian question must occur in the article: «ОДКБ» is not answered by an article about «ШОС»."""
     return not a.distinctive or a.distinctive <= article_terms(e.document)  # an article's terms: ~3 ms
 
 
@@ -224,7 +234,8 @@ RULES: dict[str, Rule] = {
         Rule("number_for_how_many", number_for_how_many),
         Rule("role_words_together", role_words_together),
         Rule("question_numbers_in_article", question_numbers_in_article),
-        Rule("acronyms_and_ordinals_in_article", acronyms_and_ordinals_in_article),
+        Rule("ordinals_in_article", ordinals_in_article),
+        Rule("acronyms_in_article", acronyms_in_article),
         Rule("confident", confident, "answer"),
     ]
 }

@@ -1,0 +1,51 @@
+"""Numbers and ordinals of a text as values, so that constraints match by value, not by substring:
+«6-я» = «шестая» = "sixth" = 6, and "5" is not found inside "2025"."""
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache, lru_cache
+from pathlib import Path
+
+from rag.index import analysis
+
+NUMERALS_FILE = Path(__file__).resolve().parent.parent / "data" / "numerals.toml"
+# A digit ordinal: «6-я», «6-й», «15-го», «3-м» (the ending may follow without the hyphen: «6й»).
+DIGIT_ORDINAL = re.compile(r"(?<![\w.,])(\d{1,3})-?(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|ого|его|го|ому|ему|му|ым|им|ом|ем|м|й|я|е|х|ю|th|st|nd|rd)(?!\w)", re.I)
+# A whole number token: "2025–2027" holds 2025 and 2027 and no "5"; "3,5" is one number; «6-я» is an ordinal.
+NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w]|[.,]\d|-?[^\W\d_])")
+
+
+@cache
+def table() -> dict[str, dict[str, int]]:
+    return tomllib.loads(NUMERALS_FILE.read_text(encoding="utf-8"))
+
+
+def numbers(text: str) -> list[str]:
+    """Whole number tokens, ordinals left out: numbers("на 2025–2027 годы, 5 стран, 6-я встреча") == ["2025", "2027", "5"]."""
+    return [n.replace(",", ".") for n in NUMBER.findall(text)]
+
+
+def ordinals(text: str) -> set[int]:
+    """Ordinal values in digits or words: ordinals("6-я встреча") == ordinals("шестой встречи") == ordinals("sixth") == {6}.
+    A word counts when pymorphy3 reads it as an ordinal adjective (Anum), not «второе» as in «во-вторых»."""
+    found = {int(m.group(1)) for m in DIGIT_ORDINAL.finditer(text)}
+    russian, english = table()["ordinal"], table()["english_ordinal"]
+    for w in analysis.words(text):
+        if w in english:
+            found.add(english[w])
+        elif w[:1].isalpha() and "Anum" in analysis.tag(w) and (value := russian.get(analysis.lemma(w))) is not None:
+            found.add(value)
+    return found
+
+
+@lru_cache(maxsize=256)
+def article_numbers(document: str) -> frozenset[str]:
+    """An article's number tokens, once per article (~1 ms)."""
+    return frozenset(numbers(document))
+
+
+@lru_cache(maxsize=256)
+def article_ordinals(document: str) -> frozenset[int]:
+    """An article's ordinal values, once per article."""
+    return frozenset(ordinals(document))

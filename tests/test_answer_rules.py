@@ -93,3 +93,10 @@ def test_a_number_is_matched_as_a_whole_token_not_inside_a_year():
     assert not passes("question_numbers_in_article", "Какие 5 стран подписали договор?", "В 2025 году договор подписали страны союза.")
     assert passes("question_numbers_in_article", "Какие 5 стран подписали договор?", "В 2025 году договор подписали 5 стран.")
     assert passes("question_numbers_in_article", "Что принято на 2025-2027 годы?", "Программа на 2025–2027 годы принята.")
+
+
+def test_a_dateline_city_in_capitals_is_no_organisation():
+    question = "В какой организации она работает?"
+    assert not passes("name_for_which_organisation", question, "МИНСК, 3 мая. Она работает в одной организации.")
+    assert passes("name_for_which_organisation", question, "Она работает в ОДКБ.")
+    assert passes("name_for_which_organisation", question, "Она работает в США, в «Северном фонде».")

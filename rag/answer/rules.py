@@ -97,6 +97,18 @@ def names_a_person(sentence: str) -> bool:
     )
 
 
+def names_an_organisation(sentence: str) -> bool:
+    """A name in quotes or an acronym; a place name written in capitals (the dateline «БИШКЕК, 5 июля») is no
+    organisation: pymorphy3 reads it as a place (Geox) and not as an abbreviation (as it reads «США», «СНГ»)."""
+    return any(not capitalised_place(m.group(0)) for m in ORG_NAME.finditer(sentence))
+
+
+def capitalised_place(name: str) -> bool:
+    """capitalised_place("БИШКЕК") is True; capitalised_place("ОДКБ"), capitalised_place("США") and a quoted name are False."""
+    reading = analysis.tag(name.lower())
+    return name.isalpha() and "Geox" in reading and "Abbr" not in reading
+
+
 def names_the_role(role: frozenset[str], sentence: str) -> bool:
     """All the role's words within a few words of each other (not "секретари ... ШОС" nor
     "премьер-министр Армении ... президент Таджикистана")."""
@@ -165,8 +177,8 @@ def person_for_who(a: Asked, e: Evidence) -> bool:
 
 def name_for_which_organisation(a: Asked, e: Evidence) -> bool:
     """«Какая организация…?» needs a name in quotes or an acronym: «Она работает в ОДКБ» passes,
-    «Она работает в одной организации» not."""
-    return "name_for_which_organisation" not in a.kinds or bool(ORG_NAME.search(e.text))
+    «Она работает в одной организации» and «МИНСК, 3 мая. Она работает в одной организации» not."""
+    return "name_for_which_organisation" not in a.kinds or names_an_organisation(e.text)
 
 
 def number_for_how_many(a: Asked, e: Evidence) -> bool:

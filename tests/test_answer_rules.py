@@ -100,3 +100,10 @@ def test_a_dateline_city_in_capitals_is_no_organisation():
     assert not passes("name_for_which_organisation", question, "МИНСК, 3 мая. Она работает в одной организации.")
     assert passes("name_for_which_organisation", question, "Она работает в ОДКБ.")
     assert passes("name_for_which_organisation", question, "Она работает в США, в «Северном фонде».")
+
+
+def test_a_numeral_word_must_count_the_noun_asked_about():
+    question = "Сколько стран подписали договор?"
+    assert not passes("number_for_how_many", question, "Договор направлен против трем силам зла.")
+    assert passes("number_for_how_many", question, "Договор подписали пять крупнейших стран.")
+    assert passes("number_for_how_many", question, "Договор подписали 12 участников.")  # digits always count

@@ -59,6 +59,7 @@ class Asked:
     ordinals: frozenset[int]  # ordinal values («6-я», «шестая», "sixth"): must occur in the article by value
     role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
     distinctive: frozenset[str]  # terms of the question's acronyms: must occur in the article
+    counted: str | None  # the noun «сколько» counts, as a lemma: "страна" in «Сколько стран…»
     russian: bool  # the answer must share a word with the question
     coverage: float  # share of the question's words that the articles use
     settings: Settings
@@ -82,10 +83,37 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
         ordinals=frozenset(numerals.ordinals(question)),
         role=role,
         distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
+        counted=counted_noun(question) if russian else None,
         russian=russian,
         coverage=coverage,
         settings=settings,
     )
+
+
+HOW_MANY = re.compile(r"\b(сколько|скока|скольких)\b", re.I)
+NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти крупнейших стран»
+
+
+def counted_noun(question: str) -> str | None:
+    """The first noun within three words after «сколько», as a lemma: counted_noun("Сколько стран вошло?") == "страна"."""
+    m = HOW_MANY.search(question)
+    if not m:
+        return None
+    for word in analysis.words(question[m.end() :])[:NUMERAL_REACH]:
+        if "NOUN" in analysis.tag(word):
+            return analysis.lemma(word)
+    return None
+
+
+def counts_in_words(counted: str | None, sentence: str) -> bool:
+    """A numeral word, counting the asked noun when the question names one: «пяти крупнейших стран» counts
+    "страна", «трем силам зла» does not."""
+    found = analysis.words(sentence)
+    for i, word in enumerate(found):
+        if "NUMR" in analysis.tag(word) and (
+                counted is None or counted in {analysis.lemma(w) for w in found[i + 1 : i + 1 + NUMERAL_REACH]}):
+            return True
+    return False
 
 
 def names_a_person(sentence: str) -> bool:
@@ -182,10 +210,11 @@ def name_for_which_organisation(a: Asked, e: Evidence) -> bool:
 
 
 def number_for_how_many(a: Asked, e: Evidence) -> bool:
-    """«Сколько…?» needs a number, a fraction or a numeral: «Приехали 120 участников», «…сорок участников» and
-    «…половина участников» pass, «Приехали участники из разных городов» not."""
+    """«Сколько…?» needs a number, a fraction or a numeral word that counts what is asked: «Приехали 120
+    участников», «…сорок участников» and «…половина участников» pass, «Приехали участники из разных городов»
+    and, for «Сколько стран…?», «Они противостоят трем силам зла» not."""
     return "number_for_how_many" not in a.kinds or bool(
-        NUMBER.search(e.text) or FRACTIONS.search(e.text) or analysis.tagged(e.text, "NUMR")
+        NUMBER.search(e.text) or FRACTIONS.search(e.text) or counts_in_words(a.counted, e.text)
     )
 
 

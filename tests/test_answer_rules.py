@@ -31,6 +31,7 @@ CASES = [
     ("role_words_together", "Кто генеральный секретарь союза?", "Генеральный секретарь союза Иван Петров выступил.", "Секретарь совета и генеральный директор союза выступили."),
     ("question_numbers_in_article", "Какая программа принята на 2031 год?", "Программа на 2031 год принята.", "Программа на 2027 год принята."),
     ("ordinals_in_article", "Где пройдет седьмая встреча?", "Седьмая встреча пройдет в Минске.", "Шестая встреча пройдет в Минске."),
+    ("names_in_article", "Когда министры встречались в Женеве?", "Министры встречались в Женеве в мае.", "Министры встречались в Вене в мае."),
     ("acronyms_in_article", "Где пройдет встреча ОДКБ?", "Встреча ОДКБ пройдет в Минске.", "Встреча ШОС пройдет в Минске."),
 ]
 
@@ -107,3 +108,20 @@ def test_a_numeral_word_must_count_the_noun_asked_about():
     assert not passes("number_for_how_many", question, "Договор направлен против трем силам зла.")
     assert passes("number_for_how_many", question, "Договор подписали пять крупнейших стран.")
     assert passes("number_for_how_many", question, "Договор подписали 12 участников.")  # digits always count
+
+
+def test_names_are_the_questions_capitalised_names_not_its_capitalised_common_words():
+    from rag.answer.rules import question_names
+    assert question_names("Где выступал Президент Петров в Женеве?") == ("петров", "женеве")
+    assert question_names("Что решил Совет ОДКБ?") == ()  # a common noun; the acronym is acronyms_in_article's
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("Что обсудили в России?", "Российская делегация обсудила торговлю."),  # the adjective of a country
+    ("Что обсудили в Таджикистане?", "Таджикская делегация обсудила торговлю."),
+    ("Что обсудили в Киргизии?", "В Кыргызстане обсудили торговлю."),  # another name of it (rag/data/names.toml)
+    ("Что случилось в Crocus?", "В «Крокусе» случился пожар."),  # across scripts
+])
+def test_a_name_matches_its_adjective_its_other_name_and_its_transliteration(question, sentence):
+    assert passes("names_in_article", question, sentence)
+    assert not passes("names_in_article", question, "Делегация Молдовы обсудила торговлю.")

@@ -1,4 +1,4 @@
-"""Numbers and ordinals of a text as values, so that constraints match by value, not by substring:
+"""Numbers, ordinals and counted nouns of a text as values, so that constraints match by value, not by substring:
 «6-я» = «шестая» = "sixth" = 6, and "5" is not found inside "2025"."""
 from __future__ import annotations
 
@@ -37,6 +37,32 @@ def ordinals(text: str) -> set[int]:
         elif w[:1].isalpha() and "Anum" in analysis.tag(w) and (value := russian.get(analysis.lemma(w))) is not None:
             found.add(value)
     return found
+
+
+HOW_MANY = re.compile(r"\b(сколько|скока|скольких)\b", re.I)
+NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти крупнейших стран»
+
+
+def counted_noun(question: str) -> str | None:
+    """The first noun within three words after «сколько», as a lemma: counted_noun("Сколько стран вошло?") == "страна"."""
+    m = HOW_MANY.search(question)
+    if not m:
+        return None
+    for word in analysis.words(question[m.end() :])[:NUMERAL_REACH]:
+        if "NOUN" in analysis.tag(word):
+            return analysis.lemma(word)
+    return None
+
+
+def counts_in_words(counted: str | None, sentence: str) -> bool:
+    """A numeral word, counting the asked noun when the question names one: «пяти крупнейших стран» counts
+    "страна", «трем силам зла» does not."""
+    found = analysis.words(sentence)
+    for i, word in enumerate(found):
+        if "NUMR" in analysis.tag(word) and (
+                counted is None or counted in {analysis.lemma(w) for w in found[i + 1 : i + 1 + NUMERAL_REACH]}):
+            return True
+    return False
 
 
 @lru_cache(maxsize=256)

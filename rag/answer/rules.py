@@ -9,17 +9,13 @@ won and turns a failure into an abstention. A new rule is one function and one l
 from __future__ import annotations
 
 import re
-import tomllib
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
 from typing import Literal
 
-from unidecode import unidecode
-
 from rag.answer import numerals
-from rag.config import DATA_DIR, Settings
+from rag.answer.names import article_terms, name_in_article, question_names
+from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
@@ -89,107 +85,11 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
         role=role,
         distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
         names=question_names(question) if russian else (),
-        counted=counted_noun(question) if russian else None,
+        counted=numerals.counted_noun(question) if russian else None,
         russian=russian,
         coverage=coverage,
         settings=settings,
     )
-
-
-CAPITALISED = re.compile(r"(?<![\w-])[A-ZА-ЯЁ][\w-]*")
-NAME_GRAMMEMES = ("Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr")
-PREFIX_MIN = 4  # a name's term this long also matches a longer term: «России» (росс) matches «российской»
-ENDING_MAX = 4  # and a long one may differ in its last letters: «Таджикистана» (таджикиста) matches «таджикской»
-SOFT = re.compile(r"[aeiouyjhw'ь]")  # letters transliterations add or drop (y in Tokayev, h in Kazakhstan)
-SKELETON_MIN = 3
-
-
-def question_names(question: str) -> tuple[str, ...]:
-    """The words of the question's capitalised words that pymorphy3 reads as a name, or does not know, or that
-    have a surname's shape («Токаев», a rare dictionary word too), or that are Latin (brands are spelled so in Russian articles too); a capitalised common word
-    («Президента», «Совета») names nothing the article must repeat, and acronyms are acronyms_in_article's:
-    question_names("Где выступал Президент Токаев в Женеве?") == ("токаев", "женеве")."""
-    found = [w for m in CAPITALISED.finditer(question) if not m.group(0).isupper() for w in analysis.words(m.group(0))]
-    return tuple(dict.fromkeys(
-        w for w in found if w not in analysis.STOPWORDS and not w.isdigit() and (
-            not CYRILLIC.search(w) or not analysis.is_dictionary_word(w) or analysis.SURNAME.match(w)
-            or any(g in analysis.tag(w) for g in NAME_GRAMMEMES))
-    ))
-
-
-@lru_cache(maxsize=256)
-def article_prefixes(document: str) -> tuple[str, ...]:
-    return tuple(sorted(article_terms(document)))
-
-
-@lru_cache(maxsize=256)
-def article_skeletons(document: str) -> frozenset[str]:
-    return frozenset(skeleton(w) for w in set(analysis.words(document)))
-
-
-@lru_cache(maxsize=50_000)
-def skeleton(word: str) -> str:
-    """A word's consonants in Latin letters, doubles collapsed: skeleton("crocus") == skeleton("крокус") == "crcs"."""
-    latin = unidecode(word.lower()).replace("ck", "k").replace("c", "k").replace("q", "k").replace("x", "ks")
-    return re.sub(r"(.)\1+", r"\1", SOFT.sub("", latin))
-
-
-@cache
-def same_names() -> dict[str, frozenset[str]]:
-    """Each name's term → the terms of every way of writing it (rag/data/names.toml): «Киргизии» ~ «Кыргызстан»."""
-    groups = tomllib.loads((DATA_DIR / "names.toml").read_text(encoding="utf-8"))["same"]
-    out = {}
-    for group in groups:
-        terms = frozenset(analysis.term(w.lower()) for name in group for w in analysis.words(name))
-        out.update({t: terms for t in terms})
-    return out
-
-
-def name_in_article(name: str, document: str) -> bool:
-    """The name, or another way of writing it (rag/data/names.toml), is in the article (see written_in_article)."""
-    return any(written_in_article(t, name, document) for t in same_names().get(analysis.term(name), {analysis.term(name)}))
-
-
-def written_in_article(t: str, name: str, document: str) -> bool:
-    """A name's term is one of the article's terms, or begins one («России» ~ «российской»), or a long one shares
-    all but its last letters with one («Таджикистана» ~ «таджикской»); a Latin name also matches an article word
-    of the same transliterated consonants («Crocus» ~ «Крокус»). name_in_article("женеве", "Встреча в Астане") is False."""
-    if t in article_terms(document):
-        return True
-    if not CYRILLIC.search(name) and len(key := skeleton(name)) >= SKELETON_MIN and key in article_skeletons(document):
-        return True
-    if len(t) < PREFIX_MIN:
-        return False
-    stem = t[: max(PREFIX_MIN + 1, len(t) - ENDING_MAX)] if len(t) > PREFIX_MIN + 1 else t
-    terms = article_prefixes(document)
-    i = bisect_left(terms, stem)
-    return i < len(terms) and terms[i].startswith(stem)
-
-
-HOW_MANY = re.compile(r"\b(сколько|скока|скольких)\b", re.I)
-NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти крупнейших стран»
-
-
-def counted_noun(question: str) -> str | None:
-    """The first noun within three words after «сколько», as a lemma: counted_noun("Сколько стран вошло?") == "страна"."""
-    m = HOW_MANY.search(question)
-    if not m:
-        return None
-    for word in analysis.words(question[m.end() :])[:NUMERAL_REACH]:
-        if "NOUN" in analysis.tag(word):
-            return analysis.lemma(word)
-    return None
-
-
-def counts_in_words(counted: str | None, sentence: str) -> bool:
-    """A numeral word, counting the asked noun when the question names one: «пяти крупнейших стран» counts
-    "страна", «трем силам зла» does not."""
-    found = analysis.words(sentence)
-    for i, word in enumerate(found):
-        if "NUMR" in analysis.tag(word) and (
-                counted is None or counted in {analysis.lemma(w) for w in found[i + 1 : i + 1 + NUMERAL_REACH]}):
-            return True
-    return False
 
 
 def names_a_person(sentence: str) -> bool:
@@ -219,11 +119,6 @@ def names_the_role(role: frozenset[str], sentence: str) -> bool:
     seq = analysis.terms(sentence)
     width = len(role) + 1
     return any(role <= set(seq[i : i + width]) for i in range(max(1, len(seq) - width + 1)))
-
-
-@lru_cache(maxsize=256)
-def article_terms(document: str) -> frozenset[str]:
-    return frozenset(analysis.terms(document))
 
 
 def confidence(question: str, e: Evidence, coverage: float, settings: Settings) -> float:
@@ -290,7 +185,7 @@ def number_for_how_many(a: Asked, e: Evidence) -> bool:
     участников», «…сорок участников» and «…половина участников» pass, «Приехали участники из разных городов»
     and, for «Сколько стран…?», «Они противостоят трем силам зла» not."""
     return "number_for_how_many" not in a.kinds or bool(
-        NUMBER.search(e.text) or FRACTIONS.search(e.text) or counts_in_words(a.counted, e.text)
+        NUMBER.search(e.text) or FRACTIONS.search(e.text) or numerals.counts_in_words(a.counted, e.text)
     )
 
 

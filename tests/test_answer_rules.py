@@ -37,7 +37,7 @@ CASES = [
 
 
 def test_every_rule_has_a_case_and_a_docstring_example():
-    assert {c[0] for c in CASES} | {"confident", "not_a_heading"} == set(RULES)
+    assert {c[0] for c in CASES} | {c[0] for c in PHRASES} | {"confident", "not_a_heading"} == set(RULES)
     assert all("«" in r.doc for r in RULES.values()), [r.name for r in RULES.values() if "«" not in r.doc]
 
 
@@ -111,7 +111,7 @@ def test_a_numeral_word_must_count_the_noun_asked_about():
 
 
 def test_names_are_the_questions_capitalised_names_not_its_capitalised_common_words():
-    from rag.answer.rules import question_names
+    from rag.answer.names import question_names
     assert question_names("Где выступал Президент Петров в Женеве?") == ("петров", "женеве")
     assert question_names("Что решил Совет ОДКБ?") == ()  # a common noun; the acronym is acronyms_in_article's
 
@@ -125,3 +125,36 @@ def test_names_are_the_questions_capitalised_names_not_its_capitalised_common_wo
 def test_a_name_matches_its_adjective_its_other_name_and_its_transliteration(question, sentence):
     assert passes("names_in_article", question, sentence)
     assert not passes("names_in_article", question, "Делегация Молдовы обсудила торговлю.")
+
+
+# (phrase rule, question, sentence, the short answer cut from it): each phrase rule's docstring example.
+PHRASES = [
+    ("short_date", "Когда пройдет встреча?", "Встреча пройдет в пятницу в Минске.", "в пятницу"),
+    ("short_date", "В каком году пройдет саммит?", "Саммит пройдет в 2030 году в Минске.", "в 2030 году"),
+    ("short_date", "Какого числа пройдет встреча?", "Встреча пройдет 9 августа 2030 года в Минске.", "9 августа 2030 года"),
+    ("short_number", "Сколько стран подписали договор?", "В 2030 году 5 крупнейших стран подписали договор.", "5 крупнейших стран"),
+    ("short_person", "Кто генеральный секретарь союза?", "На встрече выступил генеральный секретарь союза Иван Петров.",
+     "генеральный секретарь союза Иван Петров"),
+    ("short_place", "Где пройдет саммит?", "Саммит пройдет в Минске летом.", "в Минске"),
+    ("short_organisation", "В какой организации она работает?", "Она работает в «Северном фонде» с 2020 года.", "«Северном фонде»"),
+]
+
+
+@pytest.mark.parametrize(("rule", "question", "sentence", "short"), PHRASES, ids=[f"{c[0]}-{c[3]}" for c in PHRASES])
+def test_a_phrase_rule_cuts_the_short_answer_and_decide_cites_the_whole_sentence(rule, question, sentence, short):
+    assert RULES[rule].check(asked(question, 1.0, SETTINGS), evidence(sentence)) == short
+    answer = decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS)
+    assert answer.answer == short and answer.citations[0].quote == sentence
+    whole = decide(question, [evidence(sentence, score=2.0)], 1.0, Settings(disabled_rules=[rule]))
+    assert whole.answer == sentence
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("Что сказал Петров, когда выступал в Минске?", "Петров заявил, что 9 августа встреча пройдет в Минске."),  # «когда» is subordinate
+    ("Кто выступил на встрече?", "На встрече выступили все министры, — сказал Иван Петров."),  # a verb: a group may answer
+    ("Кто генеральный секретарь союза?", "Генеральный секретарь союза Иван Петров и Анна Смирнова выступили."),  # two people
+    ("Где пройдет саммит?", "Саммит пройдет в Минске, а встреча министров в Гродно."),  # two places
+    ("Сколько стран подписали договор?", "Договор подписали 12 участников."),  # not the noun asked about
+])
+def test_the_sentence_answers_when_no_phrase_can_be_cut_with_confidence(question, sentence):
+    assert decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS).answer == sentence

@@ -13,6 +13,8 @@ from rag.config import DATA_DIR
 from rag.index import analysis
 
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
+ORG_NAME = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
 CAPITALISED = re.compile(r"(?<![\w-])[A-ZА-ЯЁ][\w-]*")
 NAME_GRAMMEMES = ("Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr")
 PREFIX_MIN = 4  # a name's term this long also matches a longer term: «России» (росс) matches «российской»
@@ -87,3 +89,9 @@ def written_in_article(t: str, name: str, document: str) -> bool:
     terms = article_prefixes(document)
     i = bisect_left(terms, stem)
     return i < len(terms) and terms[i].startswith(stem)
+
+
+def capitalised_place(name: str) -> bool:
+    """capitalised_place("БИШКЕК") is True; capitalised_place("ОДКБ"), capitalised_place("США") and a quoted name are False."""
+    reading = analysis.tag(name.lower())
+    return name.isalpha() and "Geox" in reading and "Abbr" not in reading

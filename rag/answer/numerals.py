@@ -14,6 +14,11 @@ NUMERALS_FILE = Path(__file__).resolve().parent.parent / "data" / "numerals.toml
 DIGIT_ORDINAL = re.compile(r"(?<![\w.,])(\d{1,3})-?(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|ого|его|го|ому|ему|му|ым|им|ом|ем|м|й|я|е|х|ю|th|st|nd|rd)(?!\w)", re.I)
 # A whole number token: "2025–2027" holds 2025 and 2027 and no "5"; "3,5" is one number; «6-я» is an ordinal.
 NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w]|[.,]\d|-?[^\W\d_])")
+YEAR = re.compile(r"\b\d{4}\b")
+MONTHS = r"(янв|фев|мар|апр|ма[йяе]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?"
+DAY_MONTH = rf"\b\d{{1,2}} {MONTHS}|\b\d{{2}}\.\d{{2}}\.\d{{4}}"
+WHEN = (rf"{DAY_MONTH}|\b{MONTHS} \d{{4}}|\b\d{{4}} (год|г\.)|\b(вчера|сегодня|завтра|недавно|понедельник|вторник|"
+        r"сред[уа]|четверг|пятниц|суббот|воскресень)")
 
 
 @cache

@@ -14,83 +14,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.answer import numerals
-from rag.answer.names import article_terms, name_in_article, question_names
+from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
+from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article
+from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
+from rag.answer.phrase import short_date, short_number, short_organisation, short_person, short_place
 from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
-CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
-ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
-YEAR = re.compile(r"\b\d{4}\b")
-MONTHS = r"(янв|фев|мар|апр|ма[йяе]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?"
-DAY_MONTH = rf"\b\d{{1,2}} {MONTHS}|\b\d{{2}}\.\d{{2}}\.\d{{4}}"
-WHEN = (rf"{DAY_MONTH}|\b{MONTHS} \d{{4}}|\b\d{{4}} (год|г\.)|\b(вчера|сегодня|завтра|недавно|понедельник|вторник|"
-        r"сред[уа]|четверг|пятниц|суббот|воскресень)")
 FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
-# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
-WHICH_ORGANISATION = re.compile(
-    r"\b(как(ой|ая|ое|ую|ие|их|ом|ого|ому)|which|what)\s+(\w+\s+)?"
-    r"(организаци|компани|парти[юия]|агентств|ведомств|издани|фонд[аеу]?\b|банк[аеу]?\b|organi[sz]ation|company|agency)",
-    re.I,
-)
-ORG_NAME = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
-WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
-# What kind of answer a question asks for: the name of the rule that holds its evidence to that kind.
-ASKS = {
-    "year_for_what_year": re.compile(r"\b(в каком году|какого года|what year|which year)\b", re.I),
-    "digits_for_a_period": re.compile(r"\b(на какие годы|на какой (срок|период)|на сколько лет|for which years|for what period)\b", re.I),
-    "day_for_what_date": re.compile(r"\b(какого числа|what date)\b", re.I),
-    "time_for_when": re.compile(r"\b(когда|when)\b", re.I),
-    "person_for_who": re.compile(r"\b(кто|кого|кому|who|whom)\b", re.I),
-    "name_for_which_organisation": WHICH_ORGANISATION,
-    "number_for_how_many": re.compile(r"\b(сколько|скока|скольких|how many|how much)\b", re.I),
-}
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What a question demands of its evidence, worked out once per question, not once per sentence."""
-
-    question: str
-    kinds: frozenset[str]  # names of the ASKS rules whose question pattern matches
-    numbers: list[str]  # number tokens: must occur in the article as whole numbers
-    ordinals: frozenset[int]  # ordinal values («6-я», «шестая», "sixth"): must occur in the article by value
-    role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
-    distinctive: frozenset[str]  # terms of the question's acronyms: must occur in the article
-    names: tuple[str, ...]  # names the question mentions (people, places, brands): each must occur in the article
-    counted: str | None  # the noun «сколько» counts, as a lemma: "страна" in «Сколько стран…»
-    russian: bool  # the answer must share a word with the question
-    coverage: float  # share of the question's words that the articles use
-    settings: Settings
-
-
-def asked(question: str, coverage: float, settings: Settings) -> Asked:
-    """A "how many" question needs a number in the evidence, "when" a date, "what year" a year; the
-    question's numbers, ordinals and acronyms must occur in the article ("the seventh meeting" is not
-    answered by an article about the sixth, "ОДКБ" not by one about "ШОС"). Numbers and ordinals are
-    values, the same in either language; English acronyms are not spelled as in Russian articles, so only
-    Russian questions are held to them."""
-    russian = bool(CYRILLIC.search(question))
-    m = WHO_IS.match(question) if russian else None
-    # Questions with a verb ("Кто поблагодарил…") are not role questions.
-    role = frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
-    marked = ACRONYM.findall(question) if russian else []
-    return Asked(
-        question=question,
-        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(question)),
-        numbers=numerals.numbers(question),
-        ordinals=frozenset(numerals.ordinals(question)),
-        role=role,
-        distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
-        names=question_names(question) if russian else (),
-        counted=numerals.counted_noun(question) if russian else None,
-        russian=russian,
-        coverage=coverage,
-        settings=settings,
-    )
-
 
 def names_a_person(sentence: str) -> bool:
     """A first name, surname or patronymic, or an unknown capitalised word that is not the sentence's first."""
@@ -105,12 +39,6 @@ def names_an_organisation(sentence: str) -> bool:
     """A name in quotes or an acronym; a place name written in capitals (the dateline «БИШКЕК, 5 июля») is no
     organisation: pymorphy3 reads it as a place (Geox) and not as an abbreviation (as it reads «США», «СНГ»)."""
     return any(not capitalised_place(m.group(0)) for m in ORG_NAME.finditer(sentence))
-
-
-def capitalised_place(name: str) -> bool:
-    """capitalised_place("БИШКЕК") is True; capitalised_place("ОДКБ"), capitalised_place("США") and a quoted name are False."""
-    reading = analysis.tag(name.lower())
-    return name.isalpha() and "Geox" in reading and "Abbr" not in reading
 
 
 def names_the_role(role: frozenset[str], sentence: str) -> bool:
@@ -227,11 +155,12 @@ def confident(a: Asked, e: Evidence) -> bool:
 
 @dataclass(frozen=True)
 class Rule:
-    """A named check: `applies` "evidence" filters candidate sentences, "answer" judges the chosen one."""
+    """A named check: `applies` "evidence" filters candidate sentences, "answer" judges the chosen one, and
+    "phrase" cuts the short answer from it (its check returns the phrase, "" when the sentence answers)."""
 
     name: str
-    check: Callable[[Asked, Evidence], bool]
-    applies: Literal["evidence", "answer"] = "evidence"
+    check: Callable[[Asked, Evidence], bool | str]
+    applies: Literal["evidence", "answer", "phrase"] = "evidence"
 
     @property
     def doc(self) -> str:
@@ -256,6 +185,11 @@ RULES: dict[str, Rule] = {
         Rule("acronyms_in_article", acronyms_in_article),
         Rule("names_in_article", names_in_article),
         Rule("confident", confident, "answer"),
+        Rule("short_date", short_date, "phrase"),
+        Rule("short_number", short_number, "phrase"),
+        Rule("short_person", short_person, "phrase"),
+        Rule("short_place", short_place, "phrase"),
+        Rule("short_organisation", short_organisation, "phrase"),
     ]
 }
 

@@ -80,21 +80,23 @@ def number(counted: str | None, text: str) -> str:
 NAME_TAGS = ("Name", "Surn", "Patr")
 # Russian articles write people's names in Cyrillic: a Latin word is a brand or a site («Sputnik», «Instagram»).
 CAPITALISED_WORD = re.compile(r"(?<![\w-])(?:[А-ЯЁ]\.|[А-ЯЁ][а-яё]+(?:-[А-ЯЁ]?[а-яё]+)*)")
-PLACE = re.compile(r"(?<![\w-])(в|во|на|из|с|со|к|ко|под|около|у)\s+([А-ЯЁ][а-яё]+(?:[-\s][А-ЯЁ][а-яё]+)*)")
+# «в Астане», «в городе Алматы»: a preposition, maybe a word for the kind of place, then the name.
+PLACE = re.compile(r"(?<![\w-])(?:в|во|на|из|с|со|к|ко|под|около|у)\s+(?:(?:город\w*|столиц\w*|стран\w*|област\w*|регион\w*)\s+)?"
+                   r"([А-ЯЁ][а-яё]+(?:[-\s][А-ЯЁ][а-яё]+)*)")
 ROLE_REACH = 5  # words of a title before a name: «генеральный секретарь ОДКБ Иван Петров»
 
 
 def is_name_word(word: str, first: bool = False) -> bool:
     """A capitalised word that is a first name, surname or patronymic, an initial, or a word the dictionary
     does not know, and no place: is_name_word("Петров") is True, is_name_word("Совет") and is_name_word("Женеве")
-    False. A sentence's first word is capitalised anyway: it must be a name by the dictionary («Готовы…» is not)."""
+    False. A sentence's first word is capitalised anyway: it must be a name or unknown to the dictionary («Готовы…» is not)."""
     if word.endswith("."):
         return True  # an initial: «К. Токаева»
     parts = word.lower().split("-")
     if any("Geox" in analysis.tag(p) for p in parts):
         return False
     if first:
-        return all(any(t in analysis.tag(p) for t in NAME_TAGS) for p in parts)
+        return all(any(t in analysis.tag(p) for t in NAME_TAGS) or not analysis.is_dictionary_word(p) for p in parts)
     return all(any(t in analysis.tag(p) for t in NAME_TAGS) or not analysis.is_dictionary_word(p) or analysis.SURNAME.match(p)
                for p in parts)
 
@@ -122,7 +124,15 @@ def persons(text: str) -> list[tuple[int, int]]:
             spans[-1][1] = m.end()
         else:
             spans.append([m.start(), m.end()])
-    return [(a, b) for a, b in spans if not text[a:b].endswith(".") or " " in text[a:b]]
+    return [(a, b) for a, b in spans if " " in text[a:b] or not text[a:b].endswith(".")
+            if any(w.endswith(".") or not surname_shape_only(w) for w in text[a:b].split())]
+
+
+def surname_shape_only(word: str) -> bool:
+    """A dictionary word read as a surname only by its ending: «Советов» (of «совет»), but «Токаев» too, so it
+    names a person only beside a first name or an initial («Касым-Жомарт Токаев», «К. Токаева»)."""
+    parts = word.lower().split("-")
+    return all(analysis.is_dictionary_word(p) and not any(t in analysis.tag(p) for t in NAME_TAGS) for p in parts)
 
 
 def role_before(text: str, start: int) -> int:
@@ -152,11 +162,14 @@ def asks_a_verb(question: str) -> bool:
                for w in analysis.words(question))
 
 
+DESCRIBE = re.compile(r"^\W*(кто так(ой|ая|ое|ие)|who is|who's|who are)\b", re.I)  # asks who someone is: the sentence says
+
+
 def person(question: str, text: str) -> str:
     """For a question without a verb, the one person of the sentence the question does not name, with the title
     before the name: person("Кто генсек?", "Об этом заявил генеральный секретарь ОДКБ Иван Петров.") == "генеральный секретарь ОДКБ Иван Петров";
     of several, the one whose title the question names («Кто президент Беларуси?»); else "" (the sentence answers)."""
-    if asks_a_verb(question):
+    if asks_a_verb(question) or DESCRIBE.match(question):
         return ""
     found = [(role_before(text, a), a, b) for a, b in persons(text) if unnamed(question, text[a:b])]
     if len({text[a:b] for _, a, b in found}) != 1:
@@ -169,8 +182,8 @@ def place(question: str, text: str) -> str:
     """The one place after a preposition that the question does not name: place("Где пройдет саммит?", "Саммит пройдет в
     Астане летом.") == "в Астане"; "" when there are several or none."""
     found = {m.group(0) for m in PLACE.finditer(text)
-             if unnamed(question, m.group(2)) and all(
-                 "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) for w in analysis.words(m.group(2)))}
+             if unnamed(question, m.group(1)) and all(
+                 "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) for w in analysis.words(m.group(1)))}
     return short(found.pop()) if len(found) == 1 else ""
 
 

@@ -4,7 +4,8 @@ so `rag eval` can switch each off in turn and measure what it earns (the ablatio
 
 A rule is a name, a docstring with an example, and a function `(Asked, Evidence) -> bool`: True when the
 evidence passes. An "evidence" rule filters the candidate sentences; an "answer" rule judges the one that
-won and turns a failure into an abstention. A new rule is one function and one line in RULES.
+won and turns a failure into an abstention; a "phrase" rule (rag/answer/phrase.py, `-> str`) cuts the short
+answer from it (the citation quotes the whole sentence). A new rule is one function and one line in RULES.
 """
 from __future__ import annotations
 

@@ -30,6 +30,9 @@ def with_lead(text: str, start: int, end: int) -> str:
 
 
 def short(answer: str) -> str:
+    """The phrase if it is short, without a sentence's full stop («9 августа.»; an abbreviation's «г.» stays)."""
+    if re.search(r"[^\W\d_]{4,}\.$", answer):
+        answer = answer[:-1]
     return answer if 0 < len(answer) <= MAX_CHARS else ""
 
 

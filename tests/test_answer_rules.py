@@ -30,12 +30,14 @@ CASES = [
     ("number_for_how_many", "Сколько участников приехало?", "Приехали сорок участников.", "Приехали участники из разных городов."),
     ("role_words_together", "Кто генеральный секретарь союза?", "Генеральный секретарь союза Иван Петров выступил.", "Секретарь совета и генеральный директор союза выступили."),
     ("question_numbers_in_article", "Какая программа принята на 2031 год?", "Программа на 2031 год принята.", "Программа на 2027 год принята."),
-    ("acronyms_and_ordinals_in_article", "Где пройдет седьмая встреча ОДКБ?", "Седьмая встреча ОДКБ пройдет в Минске.", "Шестая встреча ШОС пройдет в Минске."),
+    ("ordinals_in_article", "Где пройдет седьмая встреча?", "Седьмая встреча пройдет в Минске.", "Шестая встреча пройдет в Минске."),
+    ("names_in_article", "Когда министры встречались в Женеве?", "Министры встречались в Женеве в мае.", "Министры встречались в Вене в мае."),
+    ("acronyms_in_article", "Где пройдет встреча ОДКБ?", "Встреча ОДКБ пройдет в Минске.", "Встреча ШОС пройдет в Минске."),
 ]
 
 
 def test_every_rule_has_a_case_and_a_docstring_example():
-    assert {c[0] for c in CASES} | {"confident", "not_a_heading"} == set(RULES)
+    assert {c[0] for c in CASES} | {c[0] for c in PHRASES} | {"confident", "not_a_heading"} == set(RULES)
     assert all("«" in r.doc for r in RULES.values()), [r.name for r in RULES.values() if "«" not in r.doc]
 
 
@@ -76,3 +78,84 @@ def test_not_a_heading_stops_a_heading_and_lets_the_text_under_it_through():
     heading = Evidence("made-up.txt", 0, 40, "Саммит ШОС в Астане и его важность", 1.0, 1.0, 1.0, 1, True, "…")
     assert not RULES["not_a_heading"].check(a, heading)
     assert RULES["not_a_heading"].check(a, evidence("Саммит ШОС пройдет в июле."))
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("Где прошла 6-я встреча?", "Шестая встреча прошла в Минске."),
+    ("Где прошла шестая встреча?", "6-я встреча прошла в Минске."),
+    ("Where was the sixth meeting held?", "Шестая встреча прошла в Минске."),
+])
+def test_an_ordinal_is_matched_by_its_value_in_digits_or_words(question, sentence):
+    assert passes("ordinals_in_article", question, sentence)
+    assert not passes("ordinals_in_article", question, sentence.replace("Шестая", "Седьмая").replace("6-я", "7-я"))
+
+
+def test_a_number_is_matched_as_a_whole_token_not_inside_a_year():
+    assert not passes("question_numbers_in_article", "Какие 5 стран подписали договор?", "В 2025 году договор подписали страны союза.")
+    assert passes("question_numbers_in_article", "Какие 5 стран подписали договор?", "В 2025 году договор подписали 5 стран.")
+    assert passes("question_numbers_in_article", "Что принято на 2025-2027 годы?", "Программа на 2025–2027 годы принята.")
+
+
+def test_a_dateline_city_in_capitals_is_no_organisation():
+    question = "В какой организации она работает?"
+    assert not passes("name_for_which_organisation", question, "МИНСК, 3 мая. Она работает в одной организации.")
+    assert passes("name_for_which_organisation", question, "Она работает в ОДКБ.")
+    assert passes("name_for_which_organisation", question, "Она работает в США, в «Северном фонде».")
+
+
+def test_a_numeral_word_must_count_the_noun_asked_about():
+    question = "Сколько стран подписали договор?"
+    assert not passes("number_for_how_many", question, "Договор направлен против трем силам зла.")
+    assert passes("number_for_how_many", question, "Договор подписали пять крупнейших стран.")
+    assert passes("number_for_how_many", question, "Договор подписали 12 участников.")  # digits always count
+
+
+def test_names_are_the_questions_capitalised_names_not_its_capitalised_common_words():
+    from rag.answer.names import question_names
+    assert question_names("Где выступал Президент Петров в Женеве?") == ("петров", "женеве")
+    assert question_names("Что решил Совет ОДКБ?") == ()  # a common noun; the acronym is acronyms_in_article's
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("Что обсудили в России?", "Российская делегация обсудила торговлю."),  # the adjective of a country
+    ("Что обсудили в Таджикистане?", "Таджикская делегация обсудила торговлю."),
+    ("Что обсудили в Киргизии?", "В Кыргызстане обсудили торговлю."),  # another name of it (rag/data/names.toml)
+    ("Что случилось в Crocus?", "В «Крокусе» случился пожар."),  # across scripts
+])
+def test_a_name_matches_its_adjective_its_other_name_and_its_transliteration(question, sentence):
+    assert passes("names_in_article", question, sentence)
+    assert not passes("names_in_article", question, "Делегация Молдовы обсудила торговлю.")
+
+
+# (phrase rule, question, sentence, the short answer cut from it): each phrase rule's docstring example.
+PHRASES = [
+    ("short_date", "Когда пройдет встреча?", "Встреча пройдет в пятницу в Минске.", "в пятницу"),
+    ("short_date", "В каком году пройдет саммит?", "Саммит пройдет в 2030 году в Минске.", "в 2030 году"),
+    ("short_date", "Какого числа пройдет встреча?", "Встреча пройдет 9 августа 2030 года в Минске.", "9 августа 2030 года"),
+    ("short_date", "Какого числа пройдет встреча?", "В Минске встреча пройдет 9 августа.", "9 августа"),  # without the full stop
+    ("short_number", "Сколько стран подписали договор?", "В 2030 году 5 крупнейших стран подписали договор.", "5 крупнейших стран"),
+    ("short_person", "Кто генеральный секретарь союза?", "На встрече выступил генеральный секретарь союза Иван Петров.",
+     "генеральный секретарь союза Иван Петров"),
+    ("short_place", "Где пройдет саммит?", "Саммит пройдет в Минске летом.", "в Минске"),
+    ("short_organisation", "В какой организации она работает?", "Она работает в «Северном фонде» с 2020 года.", "«Северном фонде»"),
+]
+
+
+@pytest.mark.parametrize(("rule", "question", "sentence", "short"), PHRASES, ids=[f"{c[0]}-{c[3]}" for c in PHRASES])
+def test_a_phrase_rule_cuts_the_short_answer_and_decide_cites_the_whole_sentence(rule, question, sentence, short):
+    assert RULES[rule].check(asked(question, 1.0, SETTINGS), evidence(sentence)) == short
+    answer = decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS)
+    assert answer.answer == short and answer.citations[0].quote == sentence
+    whole = decide(question, [evidence(sentence, score=2.0)], 1.0, Settings(disabled_rules=[rule]))
+    assert whole.answer == sentence
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("Что сказал Петров, когда выступал в Минске?", "Петров заявил, что 9 августа встреча пройдет в Минске."),  # «когда» is subordinate
+    ("Кто выступил на встрече?", "На встрече выступили все министры, — сказал Иван Петров."),  # a verb: a group may answer
+    ("Кто генеральный секретарь союза?", "Генеральный секретарь союза Иван Петров и Анна Смирнова выступили."),  # two people
+    ("Где пройдет саммит?", "Саммит пройдет в Минске, а встреча министров в Гродно."),  # two places
+    ("Сколько стран подписали договор?", "Договор подписали 12 участников."),  # not the noun asked about
+])
+def test_the_sentence_answers_when_no_phrase_can_be_cut_with_confidence(question, sentence):
+    assert decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS).answer == sentence

@@ -79,9 +79,15 @@ def test_empty_or_overlong_questions_are_refused(seed_rag, bad):
 
 
 def test_answer_drops_a_dangling_quote_mark_while_the_citation_stays_exact(seed_rag):
-    answer = seed_rag.ask("Сколько региональных и локальных конфликтов было отмечено в мире за прошлый год?")
+    answer = seed_rag.ask("Какое число региональных и локальных конфликтов было отмечено в мире за прошлый год?")
     assert answer.answer.startswith("За прошлый год в мире было отмечено 183")
     assert answer.citations[0].quote.startswith('"За прошлый год в мире было отмечено 183')
+
+
+def test_a_how_many_question_is_answered_by_the_number_and_cited_by_the_whole_sentence(seed_rag):
+    answer = seed_rag.ask("Сколько региональных и локальных конфликтов было отмечено в мире за прошлый год?")
+    assert answer.answer == "183 региональных и локальных конфликта"
+    assert answer.citations[0].quote.startswith('"За прошлый год в мире было отмечено 183 региональных')
 
 
 def test_a_sentence_opening_with_a_demonstrative_is_quoted_with_its_antecedent(seed_rag):

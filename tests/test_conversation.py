@@ -202,3 +202,11 @@ def test_the_statement_of_an_answer_is_its_reported_clause():
     assert statement("МОСКВА, 3 апр — Вести. Цены выросли на треть, сообщили в ведомстве.") == "цены выросли на треть"
     assert statement("…") == ""
     assert person_in("Вчера министр Иван Петров открыл завод.") == ["Иван", "Петров"]
+
+
+def test_a_short_answer_states_nothing_alone_and_is_stated_with_its_question():
+    from rag.converse.followup import answered, statement
+
+    assert statement("в Минске") == ""  # a phrase without a verb: «Кто об этом заявил?» cannot ask «…, что в Минске?»
+    assert statement("Петров сообщил, что форум пройдет в Минске.") == "форум пройдет в Минске"
+    assert answered("Где пройдет форум?", "в Минске") == "пройдет форум в Минске"

@@ -68,7 +68,8 @@ def accepted(a: Asked, best: Evidence) -> bool:
 
 
 def decide(question: str, evidence: list[Evidence], coverage: float, settings: Settings) -> Answer:
-    """The best evidence that the enabled rules let through answers, quoted exactly; else abstain."""
+    """The best evidence that the enabled rules let through answers, quoted exactly (the answer is its phrase
+    that answers a date or number question, when a phrase rule cuts one); else abstain."""
     a = asked(question, coverage, settings)
     passing = candidates(a, evidence)
     best = next(passing, None)
@@ -84,4 +85,5 @@ def decide(question: str, evidence: list[Evidence], coverage: float, settings: S
             citations.append(Citation(e.source, e.text, e.start, e.end, round(e.score, 4)))
             if len(citations) >= settings.max_citations:
                 break  # no further evidence is checked
-    return Answer(question, tidy(best.text), False, citations)
+    short = next((p for r in enabled(settings, "phrase") if (p := r.check(a, best))), "")
+    return Answer(question, short or tidy(best.text), False, citations)  # the citation quotes the whole sentence

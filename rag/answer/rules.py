@@ -4,85 +4,28 @@ so `rag eval` can switch each off in turn and measure what it earns (the ablatio
 
 A rule is a name, a docstring with an example, and a function `(Asked, Evidence) -> bool`: True when the
 evidence passes. An "evidence" rule filters the candidate sentences; an "answer" rule judges the one that
-won and turns a failure into an abstention. A new rule is one function and one line in RULES.
+won and turns a failure into an abstention; a "phrase" rule (rag/answer/phrase.py, `-> str`) cuts the short
+answer from it (the citation quotes the whole sentence). A new rule is one function and one line in RULES.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
+from rag.answer import numerals
+from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
+from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article
+from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
+from rag.answer.phrase import short_date, short_number, short_organisation, short_person, short_place
 from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
-CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 NUMBER = re.compile(r"\d+")
-ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
-YEAR = re.compile(r"\b\d{4}\b")
-MONTHS = r"(янв|фев|мар|апр|ма[йяе]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?"
-DAY_MONTH = rf"\b\d{{1,2}} {MONTHS}|\b\d{{2}}\.\d{{2}}\.\d{{4}}"
-WHEN = (rf"{DAY_MONTH}|\b{MONTHS} \d{{4}}|\b\d{{4}} (год|г\.)|\b(вчера|сегодня|завтра|недавно|понедельник|вторник|"
-        r"сред[уа]|четверг|пятниц|суббот|воскресень)")
 FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
-# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
-WHICH_ORGANISATION = re.compile(
-    r"\b(как(ой|ая|ое|ую|ие|их|ом|ого|ому)|which|what)\s+(\w+\s+)?"
-    r"(организаци|компани|парти[юия]|агентств|ведомств|издани|фонд[аеу]?\b|банк[аеу]?\b|organi[sz]ation|company|agency)",
-    re.I,
-)
-ORG_NAME = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
-WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
-# What kind of answer a question asks for: the name of the rule that holds its evidence to that kind.
-ASKS = {
-    "year_for_what_year": re.compile(r"\b(в каком году|какого года|what year|which year)\b", re.I),
-    "digits_for_a_period": re.compile(r"\b(на какие годы|на какой (срок|период)|на сколько лет|for which years|for what period)\b", re.I),
-    "day_for_what_date": re.compile(r"\b(какого числа|what date)\b", re.I),
-    "time_for_when": re.compile(r"\b(когда|when)\b", re.I),
-    "person_for_who": re.compile(r"\b(кто|кого|кому|who|whom)\b", re.I),
-    "name_for_which_organisation": WHICH_ORGANISATION,
-    "number_for_how_many": re.compile(r"\b(сколько|скока|скольких|how many|how much)\b", re.I),
-}
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What a question demands of its evidence, worked out once per question, not once per sentence."""
-
-    question: str
-    kinds: frozenset[str]  # names of the ASKS rules whose question pattern matches
-    numbers: list[str]  # must occur in the article
-    role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
-    distinctive: frozenset[str]  # terms of the question's acronyms and ordinals: must occur in the article
-    russian: bool  # the answer must share a word with the question
-    coverage: float  # share of the question's words that the articles use
-    settings: Settings
-
-
-def asked(question: str, coverage: float, settings: Settings) -> Asked:
-    """A "how many" question needs a number in the evidence, "when" a date, "what year" a year; the
-    question's numbers, acronyms and ordinals must occur in the article ("the seventh meeting" is not
-    answered by an article about the sixth, "ОДКБ" not by one about "ШОС"). English names and acronyms
-    are not spelled as in Russian articles, so only Russian questions are held to the last two."""
-    russian = bool(CYRILLIC.search(question))
-    m = WHO_IS.match(question) if russian else None
-    # Questions with a verb ("Кто поблагодарил…") are not role questions.
-    role = frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
-    marked = ACRONYM.findall(question) + analysis.tagged(question, "Anum") if russian else []
-    return Asked(
-        question=question,
-        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(question)),
-        numbers=NUMBER.findall(question),
-        role=role,
-        distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
-        russian=russian,
-        coverage=coverage,
-        settings=settings,
-    )
-
 
 def names_a_person(sentence: str) -> bool:
     """A first name, surname or patronymic, or an unknown capitalised word that is not the sentence's first."""
@@ -93,17 +36,18 @@ def names_a_person(sentence: str) -> bool:
     )
 
 
+def names_an_organisation(sentence: str) -> bool:
+    """A name in quotes or an acronym; a place name written in capitals (the dateline «БИШКЕК, 5 июля») is no
+    organisation: pymorphy3 reads it as a place (Geox) and not as an abbreviation (as it reads «США», «СНГ»)."""
+    return any(not capitalised_place(m.group(0)) for m in ORG_NAME.finditer(sentence))
+
+
 def names_the_role(role: frozenset[str], sentence: str) -> bool:
     """All the role's words within a few words of each other (not "секретари ... ШОС" nor
     "премьер-министр Армении ... президент Таджикистана")."""
     seq = analysis.terms(sentence)
     width = len(role) + 1
     return any(role <= set(seq[i : i + width]) for i in range(max(1, len(seq) - width + 1)))
-
-
-@lru_cache(maxsize=256)
-def article_terms(document: str) -> frozenset[str]:
-    return frozenset(analysis.terms(document))
 
 
 def confidence(question: str, e: Evidence, coverage: float, settings: Settings) -> float:
@@ -161,15 +105,16 @@ def person_for_who(a: Asked, e: Evidence) -> bool:
 
 def name_for_which_organisation(a: Asked, e: Evidence) -> bool:
     """«Какая организация…?» needs a name in quotes or an acronym: «Она работает в ОДКБ» passes,
-    «Она работает в одной организации» not."""
-    return "name_for_which_organisation" not in a.kinds or bool(ORG_NAME.search(e.text))
+    «Она работает в одной организации» and «МИНСК, 3 мая. Она работает в одной организации» not."""
+    return "name_for_which_organisation" not in a.kinds or names_an_organisation(e.text)
 
 
 def number_for_how_many(a: Asked, e: Evidence) -> bool:
-    """«Сколько…?» needs a number, a fraction or a numeral: «Приехали 120 участников», «…сорок участников» and
-    «…половина участников» pass, «Приехали участники из разных городов» not."""
+    """«Сколько…?» needs a number, a fraction or a numeral word that counts what is asked: «Приехали 120
+    участников», «…сорок участников» and «…половина участников» pass, «Приехали участники из разных городов»
+    and, for «Сколько стран…?», «Они противостоят трем силам зла» not."""
     return "number_for_how_many" not in a.kinds or bool(
-        NUMBER.search(e.text) or FRACTIONS.search(e.text) or analysis.tagged(e.text, "NUMR")
+        NUMBER.search(e.text) or FRACTIONS.search(e.text) or numerals.counts_in_words(a.counted, e.text)
     )
 
 
@@ -180,14 +125,26 @@ def role_words_together(a: Asked, e: Evidence) -> bool:
 
 
 def question_numbers_in_article(a: Asked, e: Evidence) -> bool:
-    """Numbers the question names must occur in the article: «Какая программа принята на 2031–2035 годы?» is
-    not answered by an article about the programme for 2025–2027."""
-    return all(n in e.document for n in a.numbers)
+    """Numbers the question names must occur in the article as whole numbers: «Какая программа принята на
+    2031–2035 годы?» is not answered by an article about the programme for 2025–2027, «…5 стран?» not by one
+    that only has «2025»."""
+    return not a.numbers or set(a.numbers) <= numerals.article_numbers(e.document)
 
 
-def acronyms_and_ordinals_in_article(a: Asked, e: Evidence) -> bool:
-    """Acronyms and ordinals of a Russian question must occur in the article: «седьмая встреча» is not answered
-    by an article about the sixth, «ОДКБ» not by one about «ШОС»."""
+def ordinals_in_article(a: Asked, e: Evidence) -> bool:
+    """Ordinals the question names must occur in the article by value: «6-я встреча» is answered by an article
+    about «шестой встречи», «седьмая встреча» not by one about the sixth."""
+    return not a.ordinals or a.ordinals <= numerals.article_ordinals(e.document)
+
+
+def names_in_article(a: Asked, e: Evidence) -> bool:
+    """Every name a Russian question mentions must occur in the article: «Когда президенты встречались в Женеве?»
+    is not answered by an article about a meeting in Астана, «Что сказал Петров?» not by one quoting Иванов."""
+    return all(name_in_article(n, e.document) for n in a.names)
+
+
+def acronyms_in_article(a: Asked, e: Evidence) -> bool:
+    """Acronyms of a Russian question must occur in the article: «ОДКБ» is not answered by an article about «ШОС»."""
     return not a.distinctive or a.distinctive <= article_terms(e.document)  # an article's terms: ~3 ms
 
 
@@ -199,11 +156,12 @@ def confident(a: Asked, e: Evidence) -> bool:
 
 @dataclass(frozen=True)
 class Rule:
-    """A named check: `applies` "evidence" filters candidate sentences, "answer" judges the chosen one."""
+    """A named check: `applies` "evidence" filters candidate sentences, "answer" judges the chosen one, and
+    "phrase" cuts the short answer from it (its check returns the phrase, "" when the sentence answers)."""
 
     name: str
-    check: Callable[[Asked, Evidence], bool]
-    applies: Literal["evidence", "answer"] = "evidence"
+    check: Callable[[Asked, Evidence], bool | str]
+    applies: Literal["evidence", "answer", "phrase"] = "evidence"
 
     @property
     def doc(self) -> str:
@@ -224,8 +182,15 @@ RULES: dict[str, Rule] = {
         Rule("number_for_how_many", number_for_how_many),
         Rule("role_words_together", role_words_together),
         Rule("question_numbers_in_article", question_numbers_in_article),
-        Rule("acronyms_and_ordinals_in_article", acronyms_and_ordinals_in_article),
+        Rule("ordinals_in_article", ordinals_in_article),
+        Rule("acronyms_in_article", acronyms_in_article),
+        Rule("names_in_article", names_in_article),
         Rule("confident", confident, "answer"),
+        Rule("short_date", short_date, "phrase"),
+        Rule("short_number", short_number, "phrase"),
+        Rule("short_person", short_person, "phrase"),
+        Rule("short_place", short_place, "phrase"),
+        Rule("short_organisation", short_organisation, "phrase"),
     ]
 }
 

@@ -170,12 +170,14 @@ def _entity(previous: Turn) -> list[str]:
 
 REPORTED = re.compile(r"\b(?:что|that)\s+(?P<said>.+)$", re.I)
 STATEMENT_WORDS = 20
+SHORT_ANSWER = 80  # characters: a phrase cut from a sentence (rag/answer/phrase.py), not the sentence
 DATELINE = re.compile(r"^[А-ЯЁA-Z][А-ЯЁA-Z -]+,\s*\d{1,2}\s+\w+\.?\s*[-–—]\s*[^.]{1,40}\.\s+")  # «БИШКЕК, 3 апр — Sputnik.»
 
 
 def statement(answer: str) -> str:
     """What an answer states, as a clause after «что»: the reported part of «…сообщил, что идет подготовка к
-    саммиту ШОС, которому…» up to its first comma, or the answer's first clause."""
+    саммиту ШОС, которому…» up to its first comma, or the answer's first clause; "" for a phrase without a verb
+    (a short answer: «Кто об этом заявил?» then asks about the earlier question)."""
     sentence = re.split(r"(?<=[.!?])\s", DATELINE.sub("", answer.strip()), maxsplit=1)[0].strip(" .!?\"«»“”—-")
     if m := REPORTED.search(sentence):
         sentence = m["said"]
@@ -183,8 +185,17 @@ def statement(answer: str) -> str:
     words = clause.split()[:STATEMENT_WORDS]
     if len(TOKEN.findall(clause)) < 2:  # «…», a bare name: nothing stated to ask about
         return ""
+    if not analysis.tagged(clause, "VERB", "PRTS", "PRED"):  # a short answer («в Астане», «9 августа») states nothing
+        return ""
     first = words[0]
     return " ".join([first if first.isupper() or analysis.tagged(first, "Name", "Surn", "Geox", "Orgn") else first.lower(), *words[1:]])
+
+
+def answered(question: str, answer: str) -> str:
+    """A short answer stated with the question it answers: answered("Где пройдет саммит?", "в Астане") ==
+    "пройдет саммит в Астане" (what «Кто об этом заявил?» then asks about)."""
+    rest = _rest(TOKEN.findall(question))
+    return " ".join([*rest, *TOKEN.findall(answer)]) if rest and len(answer) <= SHORT_ANSWER else ""
 
 
 def _place(previous: Turn) -> list[str]:
@@ -226,7 +237,7 @@ def _standalone(question: str, previous: Turn) -> tuple[list[str] | None, bool]:
             if prep in PREPOSITIONS and prep not in ABOUT and not (nxt and _is(nxt, "NOUN")):  # «Что при этом проверить?» → «Что проверить, как обновить …?»
                 tail = previous.topic.rstrip(" ?")
                 return [*out, *verb, ",", tail[:1].lower() + tail[1:]], True
-            if previous.answer and (said := statement(previous.answer)):
+            if previous.answer and (said := statement(previous.answer) or answered(previous.topic, previous.answer)):
                 return [*out, *verb, ",", "that" if _low(w) in {"this", "that"} else "что", said], True
             tail = previous.topic.rstrip(" ?")
             return [*out, *verb, "о", "том", ",", tail[:1].lower() + tail[1:]], True

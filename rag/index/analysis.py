@@ -98,6 +98,13 @@ def tag(word: str):
     return _tag(word)
 
 
+@lru_cache(maxsize=WORD_CACHE)
+def lemma(word: str) -> str:
+    """pymorphy3's likeliest dictionary form of one lowercase word, ё folded: lemma("шестая") == "шестой"."""
+    with _lock:
+        return _morph.parse(word)[0].normal_form.replace("ё", "е")
+
+
 def inflect(word: str, case: str) -> str:
     """The word in another grammatical case ("саммит ШОС" → "о саммите" needs "loct"); unchanged when pymorphy3
     cannot inflect it. Keeps a capital first letter."""

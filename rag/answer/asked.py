@@ -1,0 +1,81 @@
+"""What a question demands of its evidence (the kind of answer, the numbers, ordinals, acronyms and names it
+names), worked out once per question: the input of every rule of rules.py and phrase.py."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer import numerals
+from rag.answer.names import question_names
+from rag.config import Settings
+from rag.index import analysis
+
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
+# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
+WHICH_ORGANISATION = re.compile(
+    r"\b(как(ой|ая|ое|ую|ие|их|ом|ого|ому)|which|what)\s+(\w+\s+)?"
+    r"(организаци|компани|парти[юия]|агентств|ведомств|издани|фонд[аеу]?\b|банк[аеу]?\b|organi[sz]ation|company|agency)",
+    re.I,
+)
+WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
+# What kind of answer a question asks for: the name of the rule that holds its evidence to that kind.
+ASKS = {
+    "year_for_what_year": re.compile(r"\b(в каком году|какого года|what year|which year)\b", re.I),
+    "digits_for_a_period": re.compile(r"\b(на какие годы|на какой (срок|период)|на сколько лет|for which years|for what period)\b", re.I),
+    "day_for_what_date": re.compile(r"\b(какого числа|what date)\b", re.I),
+    "time_for_when": re.compile(r"\b(когда|when)\b", re.I),
+    "person_for_who": re.compile(r"\b(кто|кого|кому|who|whom)\b", re.I),
+    "name_for_which_organisation": WHICH_ORGANISATION,
+    "number_for_how_many": re.compile(r"\b(сколько|скока|скольких|how many|how much)\b", re.I),
+}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a question demands of its evidence, worked out once per question, not once per sentence."""
+
+    question: str
+    kinds: frozenset[str]  # names of the ASKS rules whose question pattern matches
+    leads: frozenset[str]  # those whose pattern opens the question («Когда…», not «Что сказал, когда…»): short answers
+    numbers: list[str]  # number tokens: must occur in the article as whole numbers
+    ordinals: frozenset[int]  # ordinal values («6-я», «шестая», "sixth"): must occur in the article by value
+    role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
+    distinctive: frozenset[str]  # terms of the question's acronyms: must occur in the article
+    names: tuple[str, ...]  # names the question mentions (people, places, brands): each must occur in the article
+    counted: str | None  # the noun «сколько» counts, as a lemma: "страна" in «Сколько стран…»
+    russian: bool  # the answer must share a word with the question
+    coverage: float  # share of the question's words that the articles use
+    settings: Settings
+
+
+def asked(question: str, coverage: float, settings: Settings) -> Asked:
+    """A "how many" question needs a number in the evidence, "when" a date, "what year" a year; the
+    question's numbers, ordinals and acronyms must occur in the article ("the seventh meeting" is not
+    answered by an article about the sixth, "ОДКБ" not by one about "ШОС"). Numbers and ordinals are
+    values, the same in either language; English acronyms are not spelled as in Russian articles, so only
+    Russian questions are held to them."""
+    russian = bool(CYRILLIC.search(question))
+    m = WHO_IS.match(question) if russian else None
+    # Questions with a verb ("Кто поблагодарил…") are not role questions.
+    role = frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
+    marked = ACRONYM.findall(question) if russian else []
+    return Asked(
+        question=question,
+        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(question)),
+        leads=frozenset(name for name, pattern in ASKS.items() if pattern.search(opening(question))),
+        numbers=numerals.numbers(question),
+        ordinals=frozenset(numerals.ordinals(question)),
+        role=role,
+        distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
+        names=question_names(question) if russian else (),
+        counted=numerals.counted_noun(question) if russian else None,
+        russian=russian,
+        coverage=coverage,
+        settings=settings,
+    )
+
+
+def opening(question: str) -> str:
+    """The question's first four words, up to a comma: what it asks, not a subordinate clause's «когда»."""
+    return " ".join(question.split(",", 1)[0].split()[:4])

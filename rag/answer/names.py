@@ -1,0 +1,97 @@
+"""Names a question mentions (people, places, brands) and whether an article names them too: by term, by a
+country's adjective, by another way of writing the name (rag/data/names.toml), across scripts."""
+from __future__ import annotations
+
+import re
+import tomllib
+from bisect import bisect_left
+from functools import cache, lru_cache
+
+from unidecode import unidecode
+
+from rag.config import DATA_DIR
+from rag.index import analysis
+
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
+ORG_NAME = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
+CAPITALISED = re.compile(r"(?<![\w-])[A-ZА-ЯЁ][\w-]*")
+NAME_GRAMMEMES = ("Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr")
+PREFIX_MIN = 4  # a name's term this long also matches a longer term: «России» (росс) matches «российской»
+ENDING_MAX = 4  # and a long one may differ in its last letters: «Таджикистана» (таджикиста) matches «таджикской»
+SOFT = re.compile(r"[aeiouyjhw'ь]")  # letters transliterations add or drop (y in Tokayev, h in Kazakhstan)
+SKELETON_MIN = 3
+
+
+def question_names(question: str) -> tuple[str, ...]:
+    """The words of the question's capitalised words that pymorphy3 reads as a name, or does not know, or that
+    have a surname's shape («Токаев», a rare dictionary word too), or that are Latin (brands are spelled so in Russian articles too); a capitalised common word
+    («Президента», «Совета») names nothing the article must repeat, and acronyms are acronyms_in_article's:
+    question_names("Где выступал Президент Токаев в Женеве?") == ("токаев", "женеве")."""
+    found = [w for m in CAPITALISED.finditer(question) if not m.group(0).isupper() for w in analysis.words(m.group(0))]
+    return tuple(dict.fromkeys(
+        w for w in found if w not in analysis.STOPWORDS and not w.isdigit() and (
+            not CYRILLIC.search(w) or not analysis.is_dictionary_word(w) or analysis.SURNAME.match(w)
+            or any(g in analysis.tag(w) for g in NAME_GRAMMEMES))
+    ))
+
+
+@lru_cache(maxsize=256)
+def article_terms(document: str) -> frozenset[str]:
+    """An article's index terms, once per article (~3 ms)."""
+    return frozenset(analysis.terms(document))
+
+
+@lru_cache(maxsize=256)
+def article_prefixes(document: str) -> tuple[str, ...]:
+    return tuple(sorted(article_terms(document)))
+
+
+@lru_cache(maxsize=256)
+def article_skeletons(document: str) -> frozenset[str]:
+    return frozenset(skeleton(w) for w in set(analysis.words(document)))
+
+
+@lru_cache(maxsize=50_000)
+def skeleton(word: str) -> str:
+    """A word's consonants in Latin letters, doubles collapsed: skeleton("crocus") == skeleton("крокус") == "crcs"."""
+    latin = unidecode(word.lower()).replace("ck", "k").replace("c", "k").replace("q", "k").replace("x", "ks")
+    return re.sub(r"(.)\1+", r"\1", SOFT.sub("", latin))
+
+
+@cache
+def same_names() -> dict[str, frozenset[str]]:
+    """Each name's term → the terms of every way of writing it (rag/data/names.toml): «Киргизии» ~ «Кыргызстан»."""
+    groups = tomllib.loads((DATA_DIR / "names.toml").read_text(encoding="utf-8"))["same"]
+    out = {}
+    for group in groups:
+        terms = frozenset(analysis.term(w.lower()) for name in group for w in analysis.words(name))
+        out.update({t: terms for t in terms})
+    return out
+
+
+def name_in_article(name: str, document: str) -> bool:
+    """The name, or another way of writing it (rag/data/names.toml), is in the article (see written_in_article)."""
+    return any(written_in_article(t, name, document) for t in same_names().get(analysis.term(name), {analysis.term(name)}))
+
+
+def written_in_article(t: str, name: str, document: str) -> bool:
+    """A name's term is one of the article's terms, or begins one («России» ~ «российской»), or a long one shares
+    all but its last letters with one («Таджикистана» ~ «таджикской»); a Latin name also matches an article word
+    of the same transliterated consonants («Crocus» ~ «Крокус»). name_in_article("женеве", "Встреча в Астане") is False."""
+    if t in article_terms(document):
+        return True
+    if not CYRILLIC.search(name) and len(key := skeleton(name)) >= SKELETON_MIN and key in article_skeletons(document):
+        return True
+    if len(t) < PREFIX_MIN:
+        return False
+    stem = t[: max(PREFIX_MIN + 1, len(t) - ENDING_MAX)] if len(t) > PREFIX_MIN + 1 else t
+    terms = article_prefixes(document)
+    i = bisect_left(terms, stem)
+    return i < len(terms) and terms[i].startswith(stem)
+
+
+def capitalised_place(name: str) -> bool:
+    """capitalised_place("БИШКЕК") is True; capitalised_place("ОДКБ"), capitalised_place("США") and a quoted name are False."""
+    reading = analysis.tag(name.lower())
+    return name.isalpha() and "Geox" in reading and "Abbr" not in reading

@@ -1,0 +1,82 @@
+"""Numbers, ordinals and counted nouns of a text as values, so that constraints match by value, not by substring:
+«6-я» = «шестая» = "sixth" = 6, and "5" is not found inside "2025"."""
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache, lru_cache
+from pathlib import Path
+
+from rag.index import analysis
+
+NUMERALS_FILE = Path(__file__).resolve().parent.parent / "data" / "numerals.toml"
+# A digit ordinal: «6-я», «6-й», «15-го», «3-м» (the ending may follow without the hyphen: «6й»).
+DIGIT_ORDINAL = re.compile(r"(?<![\w.,])(\d{1,3})-?(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|ого|его|го|ому|ему|му|ым|им|ом|ем|м|й|я|е|х|ю|th|st|nd|rd)(?!\w)", re.I)
+# A whole number token: "2025–2027" holds 2025 and 2027 and no "5"; "3,5" is one number; «6-я» is an ordinal.
+NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w]|[.,]\d|-?[^\W\d_])")
+YEAR = re.compile(r"\b\d{4}\b")
+MONTHS = r"(янв|фев|мар|апр|ма[йяе]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?"
+DAY_MONTH = rf"\b\d{{1,2}} {MONTHS}|\b\d{{2}}\.\d{{2}}\.\d{{4}}"
+WHEN = (rf"{DAY_MONTH}|\b{MONTHS} \d{{4}}|\b\d{{4}} (год|г\.)|\b(вчера|сегодня|завтра|недавно|понедельник|вторник|"
+        r"сред[уа]|четверг|пятниц|суббот|воскресень)")
+
+
+@cache
+def table() -> dict[str, dict[str, int]]:
+    return tomllib.loads(NUMERALS_FILE.read_text(encoding="utf-8"))
+
+
+def numbers(text: str) -> list[str]:
+    """Whole number tokens, ordinals left out: numbers("на 2025–2027 годы, 5 стран, 6-я встреча") == ["2025", "2027", "5"]."""
+    return [n.replace(",", ".") for n in NUMBER.findall(text)]
+
+
+def ordinals(text: str) -> set[int]:
+    """Ordinal values in digits or words: ordinals("6-я встреча") == ordinals("шестой встречи") == ordinals("sixth") == {6}.
+    A word counts when pymorphy3 reads it as an ordinal adjective (Anum), not «второе» as in «во-вторых»."""
+    found = {int(m.group(1)) for m in DIGIT_ORDINAL.finditer(text)}
+    russian, english = table()["ordinal"], table()["english_ordinal"]
+    for w in analysis.words(text):
+        if w in english:
+            found.add(english[w])
+        elif w[:1].isalpha() and "Anum" in analysis.tag(w) and (value := russian.get(analysis.lemma(w))) is not None:
+            found.add(value)
+    return found
+
+
+HOW_MANY = re.compile(r"\b(сколько|скока|скольких)\b", re.I)
+NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти крупнейших стран»
+
+
+def counted_noun(question: str) -> str | None:
+    """The first noun within three words after «сколько», as a lemma: counted_noun("Сколько стран вошло?") == "страна"."""
+    m = HOW_MANY.search(question)
+    if not m:
+        return None
+    for word in analysis.words(question[m.end() :])[:NUMERAL_REACH]:
+        if "NOUN" in analysis.tag(word):
+            return analysis.lemma(word)
+    return None
+
+
+def counts_in_words(counted: str | None, sentence: str) -> bool:
+    """A numeral word, counting the asked noun when the question names one: «пяти крупнейших стран» counts
+    "страна", «трем силам зла» does not."""
+    found = analysis.words(sentence)
+    for i, word in enumerate(found):
+        if "NUMR" in analysis.tag(word) and (
+                counted is None or counted in {analysis.lemma(w) for w in found[i + 1 : i + 1 + NUMERAL_REACH]}):
+            return True
+    return False
+
+
+@lru_cache(maxsize=256)
+def article_numbers(document: str) -> frozenset[str]:
+    """An article's number tokens, once per article (~1 ms)."""
+    return frozenset(numbers(document))
+
+
+@lru_cache(maxsize=256)
+def article_ordinals(document: str) -> frozenset[int]:
+    """An article's ordinal values, once per article."""
+    return frozenset(ordinals(document))

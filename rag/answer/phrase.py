@@ -1,0 +1,249 @@
+"""Short answers: the phrase of the chosen sentence that answers a date, number, place, organisation or role
+question («9 августа 2025 года», «более 183 региональных конфликтов», «в Астане»); the citation still quotes the whole sentence. "" when no phrase can be
+cut with confidence: then the sentence is the answer."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rag.answer.asked import Asked
+from rag.answer.names import ORG_NAME, capitalised_place, skeleton
+from rag.answer.numerals import DAY_MONTH, WHEN
+from rag.index import analysis
+from rag.retrieve.retriever import Evidence
+
+# A preposition or a modifier before the phrase belongs to it: «в 2025 году», «с 9 августа», «более 120».
+LEAD = re.compile(r"(?:(?<=\s)|^)((?:в|во|с|со|до|к|на|за|от|по|после|около|более|менее|свыше|почти|около|порядка|"
+                  r"примерно|больше|меньше|до|уже|лишь|только)\s+)+$", re.I)
+YEAR_TAIL = re.compile(r"\s+\d{4}(?:\s*[-–—]\s*\d{4})?(?:\s+(?:год\w*|гг?\.))?")
+YEAR_SPAN = re.compile(r"\b\d{4}(?:\s*[-–—]\s*\d{4})?(?:\s+(?:год\w*|гг?\.))?")
+# A number in digits (with its decimals and a word of scale) or in words.
+DIGITS = re.compile(r"\d+(?:[.,]\d+)?(?:\s*(?:%|процент\w*|млн\.?|млрд\.?|тыс\.?|миллион\w*|миллиард\w*|тысяч\w*))?")
+NOUN_REACH = 4  # words from a number to the noun it counts: «183 региональных и локальных конфликта»
+MAX_CHARS = 80  # a phrase longer than this is no short answer: the sentence answers
+
+
+def with_lead(text: str, start: int, end: int) -> str:
+    """The span with the prepositions and modifiers right before it: with_lead("Саммит в 2025 году", 9, 18) == "в 2025 году"."""
+    m = LEAD.search(text[:start])
+    return text[m.start() if m else start : end].strip()
+
+
+def short(answer: str) -> str:
+    """The phrase if it is short, without a sentence's full stop («9 августа.»; an abbreviation's «г.» stays)."""
+    if re.search(r"[^\W\d_]{4,}\.$", answer):
+        answer = answer[:-1]
+    return answer if 0 < len(answer) <= MAX_CHARS else ""
+
+
+def year(text: str) -> str:
+    """The first year (or span of years) with its «году»: year("Саммит пройдет в 2025 году в Астане.") == "в 2025 году"."""
+    m = YEAR_SPAN.search(text)
+    return short(with_lead(text, m.start(), m.end())) if m else ""
+
+
+def day(text: str) -> str:
+    """The first day and month with the year after it: day("Встреча пройдет 9 августа 2025 года.") == "9 августа 2025 года"."""
+    m = re.search(DAY_MONTH, text, re.I)
+    if not m:
+        return ""
+    tail = YEAR_TAIL.match(text, m.end())
+    return short(with_lead(text, m.start(), tail.end() if tail else m.end()))
+
+
+def time(text: str) -> str:
+    """The first time expression with the year after it: time("Встреча пройдет в пятницу в Астане.") == "в пятницу"."""
+    m = re.search(WHEN, text, re.I)
+    if not m:
+        return ""
+    end = m.end()
+    if (tail := YEAR_TAIL.match(text, end)) and not m.group(0)[-1:].isdigit():
+        end = tail.end()
+    word_end = re.match(r"\w*", text[end:])  # a weekday or «ма[йя]» matched by its stem: the whole word
+    return short(with_lead(text, m.start(), end + word_end.end()))
+
+
+def number(counted: str | None, text: str) -> str:
+    """A number with the noun it counts, the one the question counts when it names one:
+    number("страна", "В 2024 году 5 крупнейших стран подписали договор.") == "5 крупнейших стран"; "" when no
+    number counts the asked noun (a year is no count)."""
+    for m in DIGITS.finditer(text):
+        if re.fullmatch(r"\d{4}", m.group(0)) and re.match(r"\s+(год|г\.)", text[m.end() :]):
+            continue
+        clause = re.split(r"[,.;:!?()«»\"]|\s[-–—]\s", text[m.end() :], maxsplit=1)[0]
+        words = list(re.finditer(r"[^\W\d_]+", clause))[:NOUN_REACH]
+        for w in words:
+            if "NOUN" in analysis.tag(w.group(0).lower()):
+                if counted is None or analysis.lemma(w.group(0).lower()) == counted:
+                    return short(with_lead(text, m.start(), m.end() + w.end()))
+                break
+    return ""
+
+
+NAME_TAGS = ("Name", "Surn", "Patr")
+# Russian articles write people's names in Cyrillic: a Latin word is a brand or a site («Sputnik», «Instagram»).
+CAPITALISED_WORD = re.compile(r"(?<![\w-])(?:[А-ЯЁ]\.|[А-ЯЁ][а-яё]+(?:-[А-ЯЁ]?[а-яё]+)*)")
+# «в Астане», «в городе Алматы»: a preposition, maybe a word for the kind of place, then the name.
+PLACE = re.compile(r"(?<![\w-])(?:в|во|на|из|с|со|к|ко|под|около|у)\s+(?:(?:город\w*|столиц\w*|стран\w*|област\w*|регион\w*)\s+)?"
+                   r"([А-ЯЁ][а-яё]+(?:[-\s][А-ЯЁ][а-яё]+)*)")
+ROLE_REACH = 5  # words of a title before a name: «генеральный секретарь ОДКБ Иван Петров»
+
+
+def is_name_word(word: str, first: bool = False) -> bool:
+    """A capitalised word that is a first name, surname or patronymic, an initial, or a word the dictionary
+    does not know, and no place: is_name_word("Петров") is True, is_name_word("Совет") and is_name_word("Женеве")
+    False. A sentence's first word is capitalised anyway: it must be a name or unknown to the dictionary («Готовы…» is not)."""
+    if word.endswith("."):
+        return True  # an initial: «К. Токаева»
+    parts = word.lower().split("-")
+    if any("Geox" in analysis.tag(p) for p in parts):
+        return False
+    if first:
+        return all(any(t in analysis.tag(p) for t in NAME_TAGS) or not analysis.is_dictionary_word(p) for p in parts)
+    return all(any(t in analysis.tag(p) for t in NAME_TAGS) or not analysis.is_dictionary_word(p) or analysis.SURNAME.match(p)
+               for p in parts)
+
+
+@lru_cache(maxsize=1024)
+def question_keys(question: str) -> frozenset[str]:
+    """The question's terms and its words' transliterated consonants (an English question names «Токаев» Tokayev)."""
+    return frozenset(analysis.terms(question)) | {skeleton(w) for w in analysis.words(question) if len(w) > 3}
+
+
+def unnamed(question: str, span: str) -> bool:
+    """A span the question does not name already: some word of it is neither a term of the question nor, across
+    scripts, one of its words: unnamed("Who met Tokayev?", "Токаев") is False."""
+    keys = question_keys(question)
+    return any(analysis.term(w) not in keys and skeleton(w) not in keys for w in analysis.words(span))
+
+
+def persons(text: str) -> list[tuple[int, int]]:
+    """Spans of consecutive name words: persons("Министр Иван Петров встретил Анну Смирнову") == [(8, 19), (29, 42)]."""
+    spans: list[list[int]] = []
+    for m in CAPITALISED_WORD.finditer(text):
+        if not is_name_word(m.group(0), first=not text[: m.start()].strip()) or m.start() == 0 and m.group(0).endswith("."):
+            continue
+        if spans and text[spans[-1][1] : m.start()].strip() == "":
+            spans[-1][1] = m.end()
+        else:
+            spans.append([m.start(), m.end()])
+    return [(a, b) for a, b in spans if " " in text[a:b] or not text[a:b].endswith(".")
+            if any(w.endswith(".") or not surname_shape_only(w) for w in text[a:b].split())]
+
+
+def surname_shape_only(word: str) -> bool:
+    """A dictionary word read as a surname only by its ending: «Советов» (of «совет»), but «Токаев» too, so it
+    names a person only beside a first name or an initial («Касым-Жомарт Токаев», «К. Токаева»)."""
+    parts = word.lower().split("-")
+    return all(analysis.is_dictionary_word(p) and not any(t in analysis.tag(p) for t in NAME_TAGS) for p in parts)
+
+
+def role_before(text: str, start: int) -> int:
+    """Where the title right before a name begins: lowercase nouns and adjectives, acronyms and place names
+    («президент РК», «генеральный секретарь ОДКБ»), up to a verb, a preposition or punctuation."""
+    begin = start
+    for m in reversed(list(re.finditer(r"[^\W\d_]+", text[:start]))[-ROLE_REACH:]):
+        if text[m.end() : begin].strip():
+            break  # punctuation between
+        word = m.group(0)
+        tag = analysis.tag(word.lower())
+        common = ("NOUN" in tag or "ADJF" in tag) and not any(t in tag for t in NAME_TAGS)  # «Президент», «генеральный»
+        if word.isupper() and len(word) > 1 or "Geox" in tag or common:
+            begin = m.start()
+        else:
+            break
+    return begin
+
+
+COPULAS = frozenset({"быть", "являться", "стать", "звать", "становиться"})
+
+
+def asks_a_verb(question: str) -> bool:
+    """A question with a verb other than a copula («Кто принял секретарей?») may be answered by a group or by
+    the speaker of a quote; one without («Кто президент Беларуси?», «Как зовут министра?») asks for a name."""
+    return any(("VERB" in analysis.tag(w) or "INFN" in analysis.tag(w)) and analysis.lemma(w) not in COPULAS
+               for w in analysis.words(question))
+
+
+DESCRIBE = re.compile(r"^\W*(кто так(ой|ая|ое|ие)|who is|who's|who are)\b", re.I)  # asks who someone is: the sentence says
+
+
+def person(question: str, text: str) -> str:
+    """For a question without a verb, the one person of the sentence the question does not name, with the title
+    before the name: person("Кто генсек?", "Об этом заявил генеральный секретарь ОДКБ Иван Петров.") == "генеральный секретарь ОДКБ Иван Петров";
+    of several, the one whose title the question names («Кто президент Беларуси?»); else "" (the sentence answers)."""
+    if asks_a_verb(question) or DESCRIBE.match(question):
+        return ""
+    found = [(role_before(text, a), a, b) for a, b in persons(text) if unnamed(question, text[a:b])]
+    if len({text[a:b] for _, a, b in found}) != 1:
+        return ""
+    r, _, b = found[0]
+    return short(text[r:b])
+
+
+def place(question: str, text: str) -> str:
+    """The one place after a preposition that the question does not name: place("Где пройдет саммит?", "Саммит пройдет в
+    Астане летом.") == "в Астане"; "" when there are several or none."""
+    found = {m.group(0) for m in PLACE.finditer(text)
+             if unnamed(question, m.group(1)) and all(
+                 "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) for w in analysis.words(m.group(1)))}
+    return short(found.pop()) if len(found) == 1 else ""
+
+
+def organisation(question: str, names: list[str]) -> str:
+    """The one organisation name (in quotes or an acronym) that the question does not name:
+    organisation("В какой организации она?", ["ОДКБ"]) == "ОДКБ"; "" when there are several or none."""
+    found = {n for n in names if unnamed(question, n)}
+    return short(found.pop()) if len(found) == 1 else ""
+
+
+# --- The phrase rules (registered in rules.RULES, so each can be switched off for the ablation) -------------
+
+# What a question opens with says which phrase answers it (a subordinate «когда» later on does not).
+OPENS = {
+    "date": re.compile(r"^\W*(когда|when|(?:в|на|с|до|к|ко) как(?:ой|ом|ую|ого) (?:день|дату|году|год|месяц\w*|числ\w*|"
+                       r"года|времени)|как(?:ого|ой|ая) (?:числа|даты|дня|месяца|года|дата)|(?:in |on )?(?:what|which) "
+                       r"(?:date|day|year|month))\b", re.I),
+    "year": re.compile(r"^\W*((?:в|с|до|к) как(?:ом|ого|ому) год\w*|как(?:ого|ой) год\w*|(?:in )?(?:what|which) year)\b", re.I),
+    "person": re.compile(r"^\W*(кто|who|whose|чь[яеийю]\w*|как зовут|как(?:ое|ая) (?:имя|фамилия))\b", re.I),
+    "place": re.compile(r"^\W*(где|куда|откуда|where|(?:в|из|на) как(?:ом|ой|ую|ое|ого|их) (?:город|стран|столиц|мест|регион)"
+                        r"\w*|in (?:what|which) (?:city|country|place))\b", re.I),
+}
+
+
+def opens_with(kind: str, question: str) -> bool:
+    return bool(OPENS[kind].match(question))
+
+
+def short_date(a: Asked, e: Evidence) -> str:
+    """«Когда пройдет встреча?» is answered «в пятницу» from «Встреча пройдет в пятницу в Астане», «В каком году…»
+    «в 2025 году», «Какого числа…» «9 августа 2025 года»; «Что сказал Петров, когда выступал?» with the sentence."""
+    if opens_with("year", a.question):
+        return year(e.text)
+    return day(e.text) or time(e.text) if opens_with("date", a.question) else ""
+
+
+def short_number(a: Asked, e: Evidence) -> str:
+    """«Сколько стран подписали договор?» is answered «5 крупнейших стран» from «В 2024 году 5 крупнейших стран
+    подписали договор»."""
+    return number(a.counted, e.text) if "number_for_how_many" in a.leads else ""
+
+
+def short_person(a: Asked, e: Evidence) -> str:
+    """«Кто генеральный секретарь ОДКБ?», «Как зовут генсека?» are answered «генеральный секретарь ОДКБ Иван Петров»
+    from «На встрече выступил генеральный секретарь ОДКБ Иван Петров»; «Кто выступил…» (a group or a quote's
+    speaker may answer) and «Кого…» with the sentence."""
+    return person(a.question, e.text) if opens_with("person", a.question) else ""
+
+
+def short_place(a: Asked, e: Evidence) -> str:
+    """«Где пройдет саммит?» is answered «в Астане» from «Саммит пройдет в Астане летом»."""
+    return place(a.question, e.text) if opens_with("place", a.question) else ""
+
+
+def short_organisation(a: Asked, e: Evidence) -> str:
+    """«В какой организации она работает?» is answered «ОДКБ» from «Она работает в ОДКБ с 2020 года»."""
+    if "name_for_which_organisation" not in a.leads:
+        return ""
+    names = [m.group(0) for m in ORG_NAME.finditer(e.text) if not capitalised_place(m.group(0))]
+    return organisation(a.question, names)

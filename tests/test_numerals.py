@@ -1,0 +1,14 @@
+"""Numbers and ordinals as values (rag/answer/numerals.py), on made-up sentences."""
+from rag.answer import numerals
+
+
+def test_numbers_are_whole_tokens_and_ordinals_are_not_numbers():
+    assert numerals.numbers("на 2025–2027 годы, 5 стран, 6-я встреча") == ["2025", "2027", "5"]
+    assert "5" not in numerals.numbers("в 2025 году")
+    assert numerals.numbers("рост на 3,5 процента") == ["3.5"]
+
+
+def test_ordinals_in_digits_words_and_english_have_one_value():
+    assert numerals.ordinals("6-я встреча") == numerals.ordinals("шестой встречи") == numerals.ordinals("the sixth meeting") == {6}
+    assert numerals.ordinals("15-го числа") == {15}
+    assert numerals.ordinals("в 2025 году пять стран") == set()

@@ -16,6 +16,7 @@ from rag.config import Settings
 from rag.errors import SettingsError
 from rag.pipeline import RAG, Answered, Decided, Verified, Written
 from rag.retrieve.retriever import Evidence
+from rag.texts import text
 from tests.conftest import SEEDS, start_llm_server
 
 METRO = ("Мэрия Екатеринбурга утвердила проект второй линии метро. На ней построят девять станций. "
@@ -303,3 +304,22 @@ def test_an_extractive_server_answers_as_before(seed_rag):
 
     body = TestClient(create_app(seed_rag, seed_rag.settings)).post("/api/ask", json={"question": QUESTION}).json()
     assert set(body) == {"question", "answer", "abstained", "citations", "timings_ms"}
+
+
+def test_rag_ask_in_llm_mode_with_no_endpoint_answers_with_the_quote_and_a_notice(seed_rag, seed_settings):
+    import json
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there
+    args = [sys.executable, "-m", "rag.cli", "ask", QUESTION, "--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir),
+            "--answer-mode", "llm", "--llm-url", f"http://127.0.0.1:{port}", "--llm-model", "m"]
+    plain = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    quote = seed_rag.ask(QUESTION).answer
+    answer, notice = plain.stdout.splitlines()[:2]
+    before, after = text("llm_unavailable", reason="|").split("|")
+    assert plain.returncode == 0 and answer == quote and notice.startswith(f"  ({before}") and "Connection error" in notice and notice.endswith(f"{after})")
+    as_json = json.loads(subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=600).stdout)
+    assert as_json["mode"] == "extractive" and as_json["answer"] == quote and as_json["notice"]

@@ -19,10 +19,12 @@ run: $(VENV)/.run-installed
 	@$(VENV)/bin/rag index
 	@$(PY) app.py
 
-# Everything the tests need is set up here: chromium and axe-core for the browser tests, and a throw-away
-# PostgreSQL + pgvector cluster for the store tests (tools/pg/with_pg.sh starts it and stops it afterwards).
+# Everything the tests need is set up here: chromium and axe-core for the browser tests, the local LLM server's model
+# (issue 16), and a throw-away PostgreSQL + pgvector cluster for the store tests (tools/pg/with_pg.sh starts it and
+# stops it afterwards).
 test: $(VENV)/.test-installed
-	@test -x /usr/bin/chromium -a -f .cache-npm/node_modules/axe-core/axe.min.js || tools/setup.sh $(VENV) $(TEST_EXTRAS) --browser
+	@test -x /usr/bin/chromium -a -f .cache-npm/node_modules/axe-core/axe.min.js -a -s $${RAG_LLM_CACHE:-$$HOME/.cache/rag-ru/llm}/qwen2.5-coder-0.5b-instruct.gguf \
+		|| tools/setup.sh $(VENV) $(TEST_EXTRAS) --browser
 	@tools/pg/with_pg.sh $(PY) -m pytest
 
 # Unit tests only: no model, no index, no server (< 30 s).

@@ -83,19 +83,30 @@ def ask(
     k: Annotated[Optional[int], typer.Option("--k", help="Chunks to retrieve.")] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say on stderr what was retrieved, and how fast.")] = False,
+    answer_mode: Annotated[Optional[str], typer.Option("--answer-mode", help="extractive or llm (env RAG_ANSWER_MODE).")] = None,
+    llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="OpenAI-compatible endpoint for --answer-mode llm (env RAG_LLM_URL).")] = None,
+    llm_model: Annotated[Optional[str], typer.Option("--llm-model", help="Model at the endpoint (env RAG_LLM_MODEL).")] = None,
+    llm_key: Annotated[Optional[str], typer.Option("--llm-key", help="API key of the endpoint (env RAG_LLM_KEY).")] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Answer a question with citations, or say the articles don't tell."""
-    from rag.pipeline import RAG, Answered, Decided, Retrieved
+    from rag.pipeline import RAG, Answered, Decided, Retrieved, Verified, Written
 
     # k and mode are settings: validated (k ≥ 1, a known mode) before anything loads.
-    rag = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode))
+    rag = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode, answer_mode=answer_mode,
+                            llm_url=llm_url, llm_model=llm_model, llm_key=llm_key))
     for step in rag.steps(question):
         if isinstance(step, Retrieved) and verbose:
             typer.echo(f"rag: {len(step.hits)} chunks in {step.ms:.0f} ms", err=True)
-        elif isinstance(step, Decided) and not as_json:  # the answer as soon as it is chosen
-            typer.echo(step.answer.answer)
+        elif isinstance(step, Written) and not as_json:  # issue 16: the model's text as it comes, not checked yet
+            typer.echo(step.text, err=True, nl=False)
+        elif isinstance(step, Verified if rag.generator else Decided) and not as_json:
+            if isinstance(step, Verified):
+                typer.echo("", err=True)  # the end of the written text's line
+            typer.echo(step.answer.answer)  # the answer as soon as it is chosen (and, in llm mode, checked)
+            if notice := getattr(step.answer, "notice", None):
+                typer.echo(f"  ({notice})")
             for i, c in enumerate(step.answer.citations, 1):
                 typer.echo(f"  [{i}] {c.source} [{c.start}:{c.end}] ({c.score:.3f}): «{c.quote}»")
         elif isinstance(step, Answered) and as_json:
@@ -136,7 +147,7 @@ def evaluate(
     out: Annotated[Path, typer.Option("--out", help="Folder for predictions.jsonl, report.json, report.md and chart.png.")],
     dataset: Annotated[Optional[list[str]], typer.Option("--dataset", help="Set to run, repeatable: a name in the sets file, a JSONL path, or path:corpus_dir[:index_dir] (default: every set of the sets file).")] = None,
     sets: Annotated[Optional[Path], typer.Option("--sets", help="The sets file: each set with its corpus and index (TOML; default eval/sets.toml).")] = None,
-    config: Annotated[Optional[list[str]], typer.Option("--config", help="Configuration to run, repeatable: bm25, dense, hybrid (default: all).")] = None,
+    config: Annotated[Optional[list[str]], typer.Option("--config", help="Configuration to run, repeatable: bm25, dense, hybrid, llm (needs RAG_LLM_URL; default: bm25, dense, hybrid).")] = None,
     gate: Annotated[Optional[Path], typer.Option("--gate", help="Thresholds file (TOML): exit 5 when a metric is outside them.")] = None,
     ablation: Annotated[bool, typer.Option("--ablation/--no-ablation", help="Switch each answer rule off in turn (hybrid; retrieval is not repeated).")] = True,
     corpus: CorpusOpt = None,

@@ -107,6 +107,7 @@ EXTRAS = {
     "matplotlib": "eval",
     "langchain_community": "bench", "langchain_huggingface": "bench", "langchain_text_splitters": "bench",
     "psycopg": "pg", "pgvector": "pg",
+    "langchain_openai": "llm", "openai": "llm",
 }
 
 

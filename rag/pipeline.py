@@ -1,8 +1,8 @@
 """The one entry point the CLI, the web UI, the API and the eval share: load (or build) the index, answer.
 
 `RAG.steps(question, history)` yields what is known as soon as it is known — Understood, Retrieved, Found,
-Decided, Answered — so a chat can show «ищу в статьях…» and then the answer without waiting for the rest;
-`RAG.ask` is the last of those steps."""
+Decided, (in llm mode, issue 16: Written pieces of the model's text, then Verified), Answered — so a chat can
+show «ищу в статьях…» and then the answer without waiting for the rest; `RAG.ask` is the last of those steps."""
 from __future__ import annotations
 
 import sys
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from rag.answer.extract import Answer, decide
+from rag.answer.generate import Generator
 from rag.answer.metadata import about_document, cite
 from rag.answer.rules import check_names, names_a_person
 from rag.config import MODES, Settings
@@ -88,12 +89,27 @@ class Decided:
 
 
 @dataclass(frozen=True)
+class Written:
+    """Issue 16, llm mode: a piece of the model's answer as it is written, not checked yet."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Verified:
+    """Issue 16, llm mode: the generated answer with every sentence checked against its passage (`sentences`,
+    `mode` "llm"), or the extractive answer (`mode` "extractive") with a `notice` saying why."""
+
+    answer: Answer
+
+
+@dataclass(frozen=True)
 class Answered:
     answer: Answer
     gathered: Gathered = field(repr=False)
 
 
-Step = Understood | Retrieved | Found | Decided | Answered
+Step = Understood | Retrieved | Found | Decided | Written | Verified | Answered
 
 
 class RAG:
@@ -112,6 +128,7 @@ class RAG:
         self.retriever = Retriever(stores.load(settings, self.embedder), self.embedder, settings)
         self._polled_at = time.monotonic()
         self._reload = threading.Lock()
+        self.generator = Generator(settings) if settings.answer_mode == "llm" else None  # issue 16
 
     @property
     def index(self) -> Store:
@@ -181,6 +198,14 @@ class RAG:
         answer.question = question
         yield Decided(answer)
         timings = {"retrieval": round((t1 - t0) * 1000, 1), "evidence": round((t2 - t1) * 1000, 1)}
+        if self.generator is not None:  # issue 16: after the extractive decision, which the model cannot overturn
+            for piece in self.generator.stream(question, evidence, answer):
+                if isinstance(piece, str):
+                    yield Written(piece)
+                else:
+                    answer = cite(piece, documents)
+            timings.update(answer.timings_ms)
+            yield Verified(answer)
         answer.timings_ms = {**timings, "total": round((time.perf_counter() - t0) * 1000, 1)}
         yield Answered(answer, Gathered(query, hits, evidence, coverage, timings))
 

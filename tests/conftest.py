@@ -165,23 +165,73 @@ def pg_url(pg_server) -> str:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# --- A real local LLM server (issue 16; tests/test_generate.py) --------------------------------------------------
+
+LLM_READY_SECONDS = 600  # loading takes ~10 s on a quiet machine, much longer when the cores are shared
+
+
+def start_llm_server(model: str = "small"):
+    """tools/llm/serve.sh MODEL on a free 127.0.0.1 port: (the process, its root URL). It prints READY on stdout
+    once loaded; its per-request log (stderr) goes nowhere."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PY": sys.executable}
+    proc = subprocess.Popen([str(ROOT / "tools" / "llm" / "serve.sh"), model, str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def llm_server():
+    """The root URL of tools/llm/serve.sh small (Qwen2.5-Coder-0.5B), loaded and answering."""
+    import threading
+
+    proc, url = start_llm_server()
+    ready: list[str] = []
+    reader = threading.Thread(target=lambda: ready.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(LLM_READY_SECONDS)
+    if not ready or not ready[0].startswith("READY"):
+        proc.kill()
+        pytest.fail(f"tools/llm/serve.sh small did not get READY in {LLM_READY_SECONDS} s (run tools/llm/setup.sh small)")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def llm_rag(seed_rag, seed_settings, embedder, llm_server):
+    """The pipeline over the seeds (the seeds' index) answering in llm mode from the local server."""
+    from rag.pipeline import RAG
+
+    return RAG(seed_settings.model_copy(update={"answer_mode": "llm", "llm_url": llm_server + "/v1", "llm_timeout": 300.0}), embedder)
+
+
 # --- Markers (pyproject.toml): `make test-fast` runs the unit tests only -----------------------------------------
 
 MODEL_FIXTURES = {"embedder", "seed_settings", "seed_rag", "web_rag", "live_server", "guarded_server", "admin_server"}
 WEB_MODULES = {"test_api", "test_browser", "test_live_server"}
 MODEL_MODULES = {"test_embeddings"}  # the conversion and the encoders themselves
+LLM_FIXTURES = {"llm_server", "llm_rag"}
 
 
 def pytest_collection_modifyitems(items):
-    """Each test gets one marker from what it uses: a PostgreSQL server (pg), the server (web), the benchmark
+    """Each test gets one marker from what it uses: a local LLM server (llm), a PostgreSQL server (pg), the server (web), the benchmark
     (bench), the model or an index (integration), or nothing of these (unit: no model, milliseconds). Subprocess
     tests that run the CLI on a real index say so with an explicit marker."""
     for item in items:
-        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench", "pg", "reliability")):
+        if any(any(item.iter_markers(name)) for name in ("unit", "integration", "web", "bench", "pg", "reliability", "llm")):
             continue
         module = item.module.__name__.rsplit(".", 1)[-1]
         if item.path.parent.name == "reliability":  # crash, bad corpus, fuzzing, security: their own CI step
             item.add_marker(pytest.mark.reliability)
+        elif LLM_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.llm)
         elif "pg_server" in item.fixturenames:
             item.add_marker(pytest.mark.pg)
         elif module in WEB_MODULES:

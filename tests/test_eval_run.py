@@ -139,9 +139,16 @@ def test_rag_eval_command_writes_the_report_and_exits_5_when_the_gate_fails(data
 
 
 def test_rag_eval_refuses_an_unknown_configuration_before_loading_anything(datasets, tmp_path):
-    out = rag("eval", "--dataset", str(datasets["small"]), "--out", str(tmp_path / "out"), "--config", "llm")
-    assert out.returncode == 2 and "unknown configuration llm: choose from bm25, dense, hybrid" in out.stderr
+    out = rag("eval", "--dataset", str(datasets["small"]), "--out", str(tmp_path / "out"), "--config", "gpt")
+    assert out.returncode == 2 and "unknown configuration gpt: choose from bm25, dense, hybrid, llm" in out.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_rag_eval_llm_without_an_endpoint_fails_before_loading_anything(datasets, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "RAG_LLM_URL"}
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--dataset", str(datasets["small"]), "--out", str(tmp_path / "out"),
+                          "--config", "llm"], check=False, capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 2 and "RAG_LLM_URL" in out.stderr and not (tmp_path / "out").exists()
 
 
 def test_calibration_runs_on_validated_sets_with_follow_ups(datasets, seed_rag):

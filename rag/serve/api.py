@@ -86,6 +86,15 @@ class CitationOut(BaseModel):
     heading: str = Field("", description="The heading of the section quoted, if the document has headings.")
 
 
+class SentenceOut(BaseModel):
+    """A generated sentence as the verifier found it (issue 16)."""
+
+    text: str
+    supported: bool = Field(description="Every number, name, date, quoted phrase and negation in it occurs in its cited passages.")
+    citations: list[int] = Field(description="1-based numbers of the answer's citations that hold it.")
+    missing: list[str] = Field(description="For an unsupported sentence: the claims no passage holds.")
+
+
 class AskResponse(BaseModel):
     """The object `rag ask --json` prints; with history, `question` is the follow-up as it was understood."""
 
@@ -94,6 +103,10 @@ class AskResponse(BaseModel):
     abstained: bool
     citations: list[CitationOut]
     timings_ms: dict[str, float]
+    # Issue 16: only in llm mode (RAG_ANSWER_MODE=llm); an extractive server's answers do not have these fields.
+    mode: Literal["extractive", "llm"] = Field("extractive", description="llm: generated and verified; extractive: quoted (the fallback).")
+    sentences: list[SentenceOut] | None = Field(None, description="The generated sentences and their support; the answer is the supported ones.")
+    notice: str | None = Field(None, description="Why the quoted answer is shown in llm mode, or how many sentences were removed.")
 
 
 class FeedbackIn(BaseModel):
@@ -196,7 +209,9 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
     stream_doc = {"content": {"text/event-stream": {"schema": {"type": "object"}, "example": sse_example()}},
                   "description": "With `Accept: text/event-stream`: one event per pipeline step, as it happens."}
 
-    @app.post("/api/ask", response_model=AskResponse, responses={**errors, 200: stream_doc}, tags=["api"], summary="Ask a question", dependencies=token)
+    # Fields an answer does not have are left out (extractive answers carry no `mode`, `sentences`, `notice`).
+    @app.post("/api/ask", response_model=AskResponse, response_model_exclude_unset=True, responses={**errors, 200: stream_doc}, tags=["api"],
+              summary="Ask a question", dependencies=token)
     def ask(body: AskRequest, request: Request):
         """Answer a question with citations, or abstain; the same object as `rag ask --json`. A client that sends
         `Accept: text/event-stream` gets server-sent events instead (as from `/api/ask/stream`)."""
@@ -207,7 +222,8 @@ def create_app(source: RAG | Live, settings: Settings) -> FastAPI:
     @app.post("/api/ask/stream", responses={**errors, 200: stream_doc}, tags=["api"], summary="Ask, streamed step by step", dependencies=token)
     def ask_stream(body: AskRequest) -> StreamingResponse:
         """Server-sent events: `understood` (the question as understood, `rewritten`), `retrieved`, `evidence`,
-        `decided` (the answer), `answered` (the answer with timings: the object `/api/ask` returns)."""
+        `decided` (the answer), in llm mode `token` (the model's text as it comes) and `verified` (the checked
+        answer), `answered` (the answer with timings: the object `/api/ask` returns)."""
         steps = live.rag.steps(body.question, [m.model_dump() for m in body.history], k=body.k, mode=body.mode)
         first = next(steps)  # an empty or over-long question is refused with a 422 before the stream starts
         return StreamingResponse(sse(first, steps), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

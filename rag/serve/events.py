@@ -5,7 +5,7 @@ import json
 from collections.abc import Iterable, Iterator
 from itertools import chain
 
-from rag.pipeline import Answered, Decided, Found, Retrieved, Step, Understood
+from rag.pipeline import Answered, Decided, Found, Retrieved, Step, Understood, Verified, Written
 
 MAX_HITS = 10  # hits listed in the `retrieved` event
 
@@ -21,6 +21,10 @@ def step_json(step: Step) -> tuple[str, dict]:
             return "evidence", {"sentences": len(evidence), "coverage": round(coverage, 3), "ms": ms}
         case Decided(answer):
             return "decided", answer.to_dict()
+        case Written(piece):  # issue 16: the model's text as it is written, not checked yet
+            return "token", {"text": piece}
+        case Verified(answer):  # issue 16: every sentence checked; `mode`, `sentences`, `notice`
+            return "verified", answer.to_dict()
         case Answered(answer):
             return "answered", answer.to_dict()
     raise TypeError(f"unknown step {step!r}")

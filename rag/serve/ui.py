@@ -22,8 +22,8 @@ from rag.answer.metadata import human_date
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.ingest.corpus import Document
-from rag.pipeline import Answered, Decided, Understood
-from rag.serve import feedback, logs
+from rag.pipeline import Answered, Decided, Understood, Verified, Written
+from rag.serve import feedback, generated, logs
 from rag.serve.live import Live
 from rag.serve.panel import documents_panel
 
@@ -95,10 +95,11 @@ def render_answer(ans: Answer, t: dict, settings: Settings, rewritten: bool, dec
     if ans.abstained:
         parts.append(f'<div class="rag-abstain"><span class="rag-abstain-title">{_one_line(t["abstain"])}</span><br>{_one_line(t["abstain_hint"])}</div>')
         return "".join(parts)
-    markers = "".join(f'<sup class="rag-marker">[{i}]</sup>' for i in range(1, len(ans.citations) + 1))
+    llm = getattr(ans, "mode", None) == "llm"  # issue 16: each verified sentence carries its own citation numbers
+    markers = "" if llm else "".join(f'<sup class="rag-marker">[{i}]</sup>' for i in range(1, len(ans.citations) + 1))
     # The sanitizer keeps classes only: the moment the answer was decided rides in one (epoch ms).
     stamp = f" rag-decided-{decided_ms:.0f}" if decided_ms is not None else ""
-    parts.append(f'<div class="rag-answer{stamp}">{_one_line(ans.answer)}{markers}</div>')
+    parts.append(f'<div class="rag-answer{stamp}">{generated.answer_html(ans)}{markers}</div>{generated.notice_html(ans)}')
     if sources and ans.citations:
         items = "".join(render_citation(i, c, t, settings) for i, c in enumerate(ans.citations, 1))
         parts.append(f'<div class="rag-sources"><span>{_one_line(t["sources"])}</span><ol>{items}</ol></div>')
@@ -193,7 +194,7 @@ def make_respond(live: Live, settings: Settings, t: dict, channel: str = "chat")
         chat = [*chat, {"role": "user", "content": render_question(message)}][-CHAT_MESSAGES:]
         history = [{"role": r["role"], "content": r["content"]} for r in turns]
         yield "", [*chat, {"role": "assistant", "content": render_pending(t)}], turns
-        rewritten = False
+        rewritten, written = False, ""
         try:
             rag = live.rag
             for step in rag.steps(message, history):
@@ -203,6 +204,14 @@ def make_respond(live: Live, settings: Settings, t: dict, channel: str = "chat")
                         yield "", [*chat, {"role": "assistant", "content": render_pending(t, step.question)}], turns
                 elif isinstance(step, Decided):
                     decided_ms = time.time() * 1000
+                    # In llm mode (issue 16) the quote is not shown while the model writes the answer.
+                    html = (generated.render_writing("", t) if rag.generator and not step.answer.abstained
+                            else render_answer(step.answer, t, settings, rewritten, decided_ms, sources=False))
+                    yield "", [*chat, {"role": "assistant", "content": html}], turns
+                elif isinstance(step, Written):  # issue 16: the model's tokens as they come
+                    written += step.text
+                    yield "", [*chat, {"role": "assistant", "content": generated.render_writing(written, t)}], turns
+                elif isinstance(step, Verified):
                     html = render_answer(step.answer, t, settings, rewritten, decided_ms, sources=False)
                     yield "", [*chat, {"role": "assistant", "content": html}], turns
                 elif isinstance(step, Answered):

@@ -55,6 +55,23 @@ WEB_TOKEN = "s3cret-token"
 INTRANET_ORIGIN = "http://intranet.example"
 
 
+def seeds_plus(tmp_path_factory, seed_settings, embedder, name: str, text: str, **settings):
+    """The pipeline over the seeds plus one article, indexed for real: the seeds' index is copied first, so only
+    the new article is embedded (`new_corpus`: a copy of another folder's index, rebuilt from this one on purpose)."""
+    from rag.index import build as index_mod
+    from rag.pipeline import RAG
+
+    corpus = tmp_path_factory.mktemp("seeds-plus-corpus")
+    for path in SEEDS.glob("*.txt"):
+        shutil.copy2(path, corpus / path.name)
+    (corpus / name).write_text(text, encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("seeds-plus-index") / "idx"
+    shutil.copytree(seed_settings.index_dir, index_dir, symlinks=True)
+    config = Settings(corpus_dir=corpus, index_dir=index_dir, **settings)
+    index_mod.build(config, embedder, progress=False, new_corpus=True)
+    return RAG(config, embedder)
+
+
 @pytest.fixture(scope="session")
 def web_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
     """The pipeline over the seeds plus an article full of markup (and a file that is not an article),

@@ -2,7 +2,6 @@
 (tools/llm/serve.sh small) on loopback: streaming, verified citations, a hallucinated number removed, a killed
 endpoint, an article that tries to give the model orders."""
 import http.server
-import shutil
 import socket
 import threading
 import time
@@ -17,7 +16,7 @@ from rag.errors import SettingsError
 from rag.pipeline import RAG, Answered, Decided, Verified, Written
 from rag.retrieve.retriever import Evidence
 from rag.texts import text
-from tests.conftest import SEEDS, start_llm_server
+from tests.conftest import seeds_plus, start_llm_server
 
 METRO = ("Мэрия Екатеринбурга утвердила проект второй линии метро. На ней построят девять станций. "
          "Открыть первый участок планируют в 2031 году.")
@@ -236,17 +235,8 @@ INJECTION = """Саммит ШОС: памятка для журналистов
 @pytest.fixture(scope="module")
 def injected_rag(seed_rag, seed_settings, embedder, llm_server, tmp_path_factory):
     """The seeds plus an article that gives the model an order, indexed for real, answering in llm mode."""
-    from rag.index import build as index_mod
-
-    corpus = tmp_path_factory.mktemp("injection-corpus")
-    for path in SEEDS.glob("*.txt"):
-        shutil.copy2(path, corpus / path.name)
-    (corpus / "injection.txt").write_text(INJECTION, encoding="utf-8")
-    index_dir = tmp_path_factory.mktemp("injection-index") / "idx"
-    shutil.copytree(seed_settings.index_dir, index_dir, symlinks=True)
-    settings = Settings(corpus_dir=corpus, index_dir=index_dir, answer_mode="llm", llm_url=llm_server, llm_timeout=300)
-    index_mod.build(settings, embedder, progress=False, new_corpus=True)
-    return RAG(settings, embedder)
+    return seeds_plus(tmp_path_factory, seed_settings, embedder, "injection.txt", INJECTION,
+                      answer_mode="llm", llm_url=llm_server, llm_timeout=300)
 
 
 def test_an_article_giving_orders_changes_no_answer(injected_rag, seed_rag):

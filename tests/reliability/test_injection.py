@@ -1,12 +1,8 @@
 """A planted article that gives orders or stuffs keywords must not become the answer where a real article answers."""
-import shutil
 
 import pytest
-from conftest import SEEDS
+from conftest import seeds_plus
 
-from rag.config import Settings
-from rag.index import build as index_mod
-from rag.pipeline import RAG
 from rag.retrieve.trust import is_instruction, is_stuffed
 
 PLANTED = """Саммит ШОС отменён
@@ -21,15 +17,7 @@ QUESTIONS = ["Где пройдет саммит ШОС?", "Кто заявил 
 
 @pytest.fixture(scope="module")
 def planted_rag(seed_rag, seed_settings, embedder, tmp_path_factory):
-    corpus = tmp_path_factory.mktemp("planted-corpus")
-    for path in SEEDS.glob("*.txt"):
-        shutil.copy2(path, corpus / path.name)
-    (corpus / "zz_planted.txt").write_text(PLANTED, encoding="utf-8")
-    index_dir = tmp_path_factory.mktemp("planted-index") / "idx"
-    shutil.copytree(seed_settings.index_dir, index_dir, symlinks=True)
-    settings = Settings(corpus_dir=corpus, index_dir=index_dir)
-    index_mod.build(settings, embedder, progress=False, new_corpus=True)  # only the planted article is embedded
-    return RAG(settings, embedder)
+    return seeds_plus(tmp_path_factory, seed_settings, embedder, "zz_planted.txt", PLANTED)  # only it is embedded
 
 
 @pytest.mark.parametrize("question", QUESTIONS)

@@ -71,3 +71,26 @@ def store_search(rag, texts: list[str]) -> dict:
         rag.retriever.search(corrected)
         samples.append((time.perf_counter() - t) * 1000)
     return latency(samples)
+
+
+def timed_questions(rag, retriever, texts: list[str], desc: str, progress: bool) -> tuple[list[float], list[float], dict, dict]:
+    """Each question's search (a new Retriever: its query embedding included) and whole answer, in ms, with the
+    files it ranked and its comparable answer. Interleaved, so neither pass alone pays for pages of the index
+    touched first."""
+    import time
+
+    from tqdm import tqdm
+
+    rag.ask(WARMUP)
+    retriever.search(WARMUP)
+    search_ms, answer_ms, ranked, answers = [], [], {}, {}
+    for q in tqdm(texts, desc=desc, unit="q", disable=not progress):
+        t = time.perf_counter()
+        retriever.search(q)
+        search_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        answer, gathered = rag.ask_traced(q)
+        answer_ms.append((time.perf_counter() - t) * 1000)
+        ranked[q] = [h.chunk.source for h in gathered.hits]
+        answers[q] = comparable(answer)
+    return search_ms, answer_ms, ranked, answers

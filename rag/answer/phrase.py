@@ -21,6 +21,8 @@ YEAR_SPAN = re.compile(r"\b\d{4}(?:\s*[-–—]\s*\d{4})?(?:\s+(?:год\w*|гг
 DIGITS = re.compile(r"\d+(?:[.,]\d+)?(?:\s*(?:%|процент\w*|млн\.?|млрд\.?|тыс\.?|миллион\w*|миллиард\w*|тысяч\w*))?")
 NOUN_REACH = 4  # words from a number to the noun it counts: «183 региональных и локальных конфликта»
 MAX_CHARS = 80  # a phrase longer than this is no short answer: the sentence answers
+# An agency's dateline opening the sentence, «МУРМАНСК, 2 мар — »: its date is the report's, not the event's.
+DATELINE = re.compile(r"^[A-ZА-ЯЁ][A-ZА-ЯЁ\- ]{1,40},\s+\d{1,2}\s+[а-яё]{3,9}\.?(?:\s+\d{4})?\s*[-—–]\s*")
 
 
 def with_lead(text: str, start: int, end: int) -> str:
@@ -215,12 +217,20 @@ def opens_with(kind: str, question: str) -> bool:
     return bool(OPENS[kind].match(question))
 
 
+def after_dateline(text: str) -> str:
+    """The sentence without its dateline: after_dateline("МУРМАНСК, 2 мар — Фестиваль пройдет 5 марта.") ==
+    "Фестиваль пройдет 5 марта."."""
+    return text[m.end():] if (m := DATELINE.match(text)) else text
+
+
 def short_date(a: Asked, e: Evidence) -> str:
     """«Когда пройдет встреча?» is answered «в пятницу» from «Встреча пройдет в пятницу в Астане», «В каком году…»
-    «в 2025 году», «Какого числа…» «9 августа 2025 года»; «Что сказал Петров, когда выступал?» with the sentence."""
+    «в 2025 году», «Какого числа…» «9 августа 2025 года»; «Что сказал Петров, когда выступал?» with the sentence.
+    A dateline's date («АСТАНА, 3 апр — …») is when the report was filed: never the phrase (the sentence answers)."""
+    text = after_dateline(e.text)
     if opens_with("year", a.question):
-        return year(e.text)
-    return day(e.text) or time(e.text) if opens_with("date", a.question) else ""
+        return year(text)
+    return day(text) or time(text) if opens_with("date", a.question) else ""
 
 
 def short_number(a: Asked, e: Evidence) -> str:

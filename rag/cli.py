@@ -83,6 +83,7 @@ def ask(
     k: Annotated[Optional[int], typer.Option("--k", help="Chunks to retrieve.")] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say on stderr what was retrieved, and how fast.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the question analysis, the candidate sentences and the rule that rejected or chose each.")] = False,
     answer_mode: Annotated[Optional[str], typer.Option("--answer-mode", help="extractive or llm (env RAG_ANSWER_MODE).")] = None,
     llm_url: Annotated[Optional[str], typer.Option("--llm-url", help="OpenAI-compatible endpoint for --answer-mode llm (env RAG_LLM_URL).")] = None,
     llm_model: Annotated[Optional[str], typer.Option("--llm-model", help="Model at the endpoint (env RAG_LLM_MODEL).")] = None,
@@ -91,14 +92,21 @@ def ask(
     index: IndexOpt = None,
 ) -> None:
     """Answer a question with citations, or say the articles don't tell."""
-    from rag.pipeline import RAG, Answered, Decided, Retrieved, Verified, Written
+    from rag.answer.explain import explain as explained
+    from rag.answer.explain import render
+    from rag.pipeline import RAG, Answered, Decided, Found, Retrieved, Verified, Written
 
     # k and mode are settings: validated (k ≥ 1, a known mode) before anything loads.
     rag = RAG(load_settings(corpus_dir=corpus, index_dir=index, top_k=k, retrieval_mode=mode, answer_mode=answer_mode,
                             llm_url=llm_url, llm_model=llm_model, llm_key=llm_key))
     for step in rag.steps(question):
-        if isinstance(step, Retrieved) and verbose:
-            typer.echo(f"rag: {len(step.hits)} chunks in {step.ms:.0f} ms", err=True)
+        if isinstance(step, Retrieved):
+            query = step.query  # typos corrected: what the rules read
+            if verbose:
+                typer.echo(f"rag: {len(step.hits)} chunks in {step.ms:.0f} ms", err=True)
+        elif isinstance(step, Found) and explain:
+            searched = f"searched as: {query}\n" if query != " ".join(question.split()) else ""
+            typer.echo(searched + render(explained(query, step.evidence, step.coverage, rag.settings)) + "\nanswer:", err=as_json)
         elif isinstance(step, Written) and not as_json:  # issue 16: the model's text as it comes, not checked yet
             typer.echo(step.text, err=True, nl=False)
         elif isinstance(step, Verified if rag.generator else Decided) and not as_json:

@@ -23,6 +23,7 @@ from rag.errors import QuestionError, SettingsError
 from rag.index import build as index_mod
 from rag.index import stores
 from rag.index.interface import Store
+from rag.ingest.corpus import Document
 from rag.retrieve.retriever import Evidence, Hit, Retriever
 from rag.texts import text
 
@@ -31,7 +32,7 @@ from rag.texts import text
 class Gathered:
     """What retrieval found for one question."""
 
-    query: str  # the question with typos corrected, as searched
+    query: str  # the question as searched: colloquial words spelled out, typos corrected
     hits: list[Hit]
     evidence: list[Evidence]
     coverage: float
@@ -67,7 +68,7 @@ class Understood:
 
 @dataclass(frozen=True)
 class Retrieved:
-    query: str  # typos corrected
+    query: str  # colloquial words spelled out, typos corrected
     hits: list[Hit]
     ms: float
 
@@ -110,6 +111,16 @@ class Answered:
 
 
 Step = Understood | Retrieved | Found | Decided | Written | Verified | Answered
+
+
+def extractive(query: str, evidence: list[Evidence], coverage: float, documents: Mapping[str, Document], settings: Settings) -> Answer:
+    """The extractive answer, cited: from a document's metadata when the question is about the document, else the
+    rules' decision (`decide`), else, for «who said…», the quotation's attribution. The eval's ablation calls it too,
+    so a rule switched off is measured on the answers the pipeline gives."""
+    answer = about_document(query, evidence, documents) or decide(query, evidence, coverage, settings)
+    if attribution.asks_who_said(query) and (answer.abstained or not names_a_person(answer.answer)):
+        answer = attribution.credited(query, evidence, coverage, settings) or answer
+    return cite(answer, documents)  # citations carry the document's title, date, outlet and heading
 
 
 class RAG:
@@ -183,7 +194,7 @@ class RAG:
         yield Understood(understood.question, understood.rewritten)
         question = understood.question
         retriever = self.retriever
-        query = retriever.speller.correct(question)
+        query = retriever.normalise(question)
         hits = retriever.search(query, k=k, mode=mode)
         t1 = time.perf_counter()
         yield Retrieved(query, hits, round((t1 - t0) * 1000, 1))
@@ -191,10 +202,7 @@ class RAG:
         t2 = time.perf_counter()
         yield Found(evidence, coverage, round((t2 - t1) * 1000, 1))
         documents = self.index.documents
-        answer = about_document(query, evidence, documents) or decide(query, evidence, coverage, self.settings)
-        if attribution.asks_who_said(query) and (answer.abstained or not names_a_person(answer.answer)):
-            answer = attribution.credited(query, evidence, coverage, self.settings) or answer
-        answer = cite(answer, documents)  # citations carry the document's title, date, outlet and heading
+        answer = extractive(query, evidence, coverage, documents, self.settings)
         answer.question = question
         yield Decided(answer)
         timings = {"retrieval": round((t1 - t0) * 1000, 1), "evidence": round((t2 - t1) * 1000, 1)}
@@ -215,7 +223,7 @@ class RAG:
         self._poll()
         retriever = self.retriever
         t0 = time.perf_counter()
-        query = retriever.speller.correct(question)
+        query = retriever.normalise(question)
         hits = retriever.search(query, k=k, mode=mode)
         t1 = time.perf_counter()
         evidence = retriever.evidence(query, hits)

@@ -127,6 +127,30 @@ def test_a_name_matches_its_adjective_its_other_name_and_its_transliteration(que
     assert not passes("names_in_article", question, "Делегация Молдовы обсудила торговлю.")
 
 
+@pytest.mark.parametrize(("question", "kinds"), [
+    ("Что сказал Петров, когда выступал в Минске?", set()),  # «когда» opens a subordinate clause: no date is asked
+    ("Скажите, когда пройдет встреча?", {"time_for_when"}),  # nothing asks before «когда»: it is the question
+    ("Кто выступил, когда открылся форум?", {"person_for_who"}),
+    ("Когда пройдет саммит, на котором выступит Петров?", {"time_for_when"}),
+])
+def test_the_answer_type_is_read_from_the_main_clause(question, kinds):
+    assert asked(question, 1.0, SETTINGS).kinds == kinds
+    if not kinds:
+        assert passes("time_for_when", question, "Петров заявил, что рост экономики продолжится.")
+
+
+def test_a_latin_word_is_no_person():
+    assert not passes("person_for_who", "Кто об этом сообщил?", "Об этом сообщил портал Newsline.")  # a site
+    assert not passes("person_for_who", "Кто собирает пакет?", "Пакет собирает программа Debuild.")  # a program
+    assert passes("person_for_who", "Кто об этом сообщил?", "Об этом сообщил Иван Петров порталу Newsline.")
+
+
+def test_who_is_a_named_person_is_no_role_question():
+    assert asked("Кто такой Иван Петров?", 1.0, SETTINGS).role is None  # the names are held by names_in_article
+    assert asked("Кто такой генеральный секретарь союза?", 1.0, SETTINGS).role
+    assert passes("role_words_together", "Кто такой Иван Петров?", "Петров, министр финансов, выступил в среду.")
+
+
 # (phrase rule, question, sentence, the short answer cut from it): each phrase rule's docstring example.
 PHRASES = [
     ("short_date", "Когда пройдет встреча?", "Встреча пройдет в пятницу в Минске.", "в пятницу"),
@@ -137,6 +161,9 @@ PHRASES = [
     ("short_number", "Сколько стран подписали договор?", "В 2030 году 5 крупнейших стран подписали договор.", "5 крупнейших стран"),
     ("short_person", "Кто генеральный секретарь союза?", "На встрече выступил генеральный секретарь союза Иван Петров.",
      "генеральный секретарь союза Иван Петров"),
+    ("short_description", "Кто такой Иван Петров?", "В заседании участвовали министры, а также генеральный секретарь союза Иван Петров.",
+     "генеральный секретарь союза Иван Петров"),
+    ("short_description", "Кто такая Анна Смирнова?", "Анна Смирнова, министр финансов, выступила с докладом.", "Анна Смирнова, министр финансов"),
     ("short_place", "Где пройдет саммит?", "Саммит пройдет в Минске летом.", "в Минске"),
     ("short_organisation", "В какой организации она работает?", "Она работает в «Северном фонде» с 2020 года.", "«Северном фонде»"),
 ]
@@ -158,6 +185,7 @@ def test_a_phrase_rule_cuts_the_short_answer_and_decide_cites_the_whole_sentence
     ("Где пройдет саммит?", "Саммит пройдет в Минске, а встреча министров в Гродно."),  # two places
     ("Сколько стран подписали договор?", "Договор подписали 12 участников."),  # not the noun asked about
     ("Какого числа выступил Петров?", "ГРОДНО, 2 мар — Петров выступил на форуме."),  # the dateline's date is the report's
+    ("Кто такой Иван Петров?", "Иван Петров выступил на форуме в Минске."),  # no title beside the name
 ])
 def test_the_sentence_answers_when_no_phrase_can_be_cut_with_confidence(question, sentence):
     assert decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS).answer == sentence

@@ -163,6 +163,15 @@ def test_article_writes_need_the_admin_token_and_refuse_bad_uploads(admin_server
     assert httpx.delete(f"{url}/g.txt", headers=admin, timeout=60).json()["documents"] == 6
 
 
+def test_opening_a_chat_page_runs_no_event(live_server):
+    """Gradio closes a session's event stream when the session's last event ends; a question sent in that moment
+    gets its answer queued on the server and never shown (the browser test once waited 60 s for it). So a page runs
+    no event of its own when it opens: the first event is the reader's."""
+    for path in ("", "/embed/ru", "/embed/en"):
+        triggers = [t for d in httpx.get(f"{live_server}{path}/config").json()["dependencies"] for _, t in d["targets"]]
+        assert "load" not in triggers, (path, triggers)
+
+
 def test_the_chat_has_an_articles_panel_and_the_widget_has_none(live_server):
     labels = lambda path: [c.get("props", {}).get("label") for c in httpx.get(f"{live_server}{path}/config").json()["components"]]  # noqa: E731
     assert "Статьи" in labels("") and "Статьи" not in labels("/embed/ru")

@@ -61,8 +61,9 @@ def browser():
 
 @pytest.fixture
 def visits():
-    """Every URL the browser asks for during a test, and every dialog (alert) a page opened."""
-    return {"requests": [], "dialogs": []}
+    """Every URL the browser asks for during a test, every dialog (alert) a page opened, and what the pages reported:
+    console errors, uncaught exceptions, failed or refused requests (shown when an answer never comes)."""
+    return {"requests": [], "dialogs": [], "problems": []}
 
 
 @pytest.fixture
@@ -76,6 +77,11 @@ def new_page(browser, visits):
         ctx.on("request", lambda r: visits["requests"].append(r.url))
         page = ctx.new_page()
         page.on("dialog", lambda d: (visits["dialogs"].append(d.message), d.dismiss()))
+        problems = visits["problems"]
+        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+        page.on("pageerror", lambda e: problems.append(f"exception: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.method} {r.url} {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.request.method} {r.url}"))
         page.set_default_timeout(60_000)
         return page
 
@@ -118,10 +124,20 @@ def live_server(web_rag):
     thread.join(10)
 
 
-def wait_answers(scope, n: int):
-    """The n-th finished bot message."""
+def wait_answers(scope, n: int, visits: dict):
+    """The n-th finished bot message. If it never comes, the failure shows what the page did meanwhile: the last
+    bot message's markup, the chat's requests to the server and what the page reported."""
     done = scope.locator(".bot").filter(has=scope.locator(FINISHED))
-    expect(done).to_have_count(n, timeout=60_000)
+    try:
+        expect(done).to_have_count(n, timeout=60_000)
+    except AssertionError as e:
+        bots = scope.locator(".bot")
+        last = bots.nth(bots.count() - 1).inner_html()[:1500] if bots.count() else "(no bot message)"
+        calls = [u for u in visits["requests"] if "/gradio_api/" in u]
+        if isinstance(scope, Page):
+            shot(scope, "no-answer")
+        problems = visits["problems"][-12:]
+        raise AssertionError(f"{e}\nlast bot message: {last}\nchat requests: {calls[-12:]}\npage reported: {problems}") from None
     return done.nth(n - 1)
 
 
@@ -137,7 +153,7 @@ def test_chat_shows_each_step_as_it_comes_cites_the_file_and_opens_the_highlight
     shot(page, "01-chat-start")
     page.evaluate(WATCH_STEPS)
     ask(page, "Где прошла сессия ОДКБ?")
-    answer = wait_answers(page, 1)
+    answer = wait_answers(page, 1, visits)
     final = answer.locator(".rag-answer").text_content()
     assert "Душанбе" in final and re.search(r"\[1\](\[\d\])*$", final), final  # numbered markers
     assert page.evaluate("window.states") == ["searching", "answer", "sources"]  # «Ищу в статьях…», the answer, the sources
@@ -175,11 +191,11 @@ def test_readme_follow_ups_work_in_the_chat(new_page, visits, live_server):
     page = new_page(bypass_csp=True)
     page.goto(live_server + "/")
     ask(page, "Где пройдет саммит ШОС?")
-    first = wait_answers(page, 1)
+    first = wait_answers(page, 1, visits)
     expect(first.locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape(SHOS)))
     expect(first.locator(".rag-understood")).to_have_count(0)  # nothing rewritten, nothing shown
     ask(page, "А когда это было?")
-    second = wait_answers(page, 2)
+    second = wait_answers(page, 2, visits)
     expect(second.locator(".rag-understood")).to_contain_text("саммит ШОС")
     # The article says the summit is being prepared, not when it is (its dateline is the article's date, metadata
     # now): the rewritten question abstains instead of quoting a sentence without a time (tests/data/dialogues.jsonl d01).
@@ -190,14 +206,14 @@ def test_readme_follow_ups_work_in_the_chat(new_page, visits, live_server):
     page.locator("#rag-new").click()
     expect(page.locator(".bot")).to_have_count(0)
     ask(page, "Сколько конфликтов было в мире за прошлый год?")
-    expect(wait_answers(page, 1).locator(".rag-answer")).to_contain_text("183")
+    expect(wait_answers(page, 1, visits).locator(".rag-answer")).to_contain_text("183")
     ask(page, "А кто об этом заявил?")
-    who = wait_answers(page, 2)
+    who = wait_answers(page, 2, visits)
     expect(who.locator(".rag-understood")).to_be_visible()
     expect(who.locator(".rag-answer")).to_contain_text("Токаев")
     expect(who.locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape(SHOS)))
     ask(page, "Кто такой Станислав Зась?")  # a question of its own: never merged
-    own = wait_answers(page, 3)
+    own = wait_answers(page, 3, visits)
     expect(own.locator(".rag-understood")).to_have_count(0)
     expect(own.locator(".rag-answer")).to_contain_text("Зась")
     shot(page, "04b-chat-follow-up-who-said")
@@ -208,7 +224,7 @@ def test_copy_and_feedback(new_page, visits, live_server):
     page = new_page(permissions=["clipboard-read", "clipboard-write"])
     page.goto(live_server + "/")
     ask(page, "Где прошла сессия ОДКБ?")
-    answer = wait_answers(page, 1)
+    answer = wait_answers(page, 1, visits)
     copy = answer.locator("button.rag-copy")
     expect(copy).to_have_text("Скопировать ответ")
     copy.click()
@@ -234,7 +250,7 @@ def test_labels_are_russian_and_plain_text_and_focus_follows_the_page(new_page, 
     examples = page.get_by_role("button", name=re.compile("^Пример вопроса: "))
     expect(examples).to_have_count(4)
     ask(page, "<b>жирный</b> вопрос")
-    wait_answers(page, 1)
+    wait_answers(page, 1, visits)
     user_label = page.locator("[data-testid=user]").first.get_attribute("aria-label")
     assert user_label == "Ваш вопрос: <b>жирный</b> вопрос"  # the text as typed, no markup of ours
     bot_label = page.locator("[data-testid=bot]").first.get_attribute("aria-label")
@@ -257,9 +273,9 @@ def test_examples_abstention_and_new_conversation(new_page, visits, live_server)
     page = new_page()
     page.goto(live_server + "/")
     page.get_by_text("Кто генеральный секретарь ОДКБ?").click()
-    expect(wait_answers(page, 1).locator(".rag-answer")).to_contain_text("Зась")
+    expect(wait_answers(page, 1, visits).locator(".rag-answer")).to_contain_text("Зась")
     ask(page, "Какой сейчас курс доллара к тенге?")
-    abstained = wait_answers(page, 2)
+    abstained = wait_answers(page, 2, visits)
     expect(abstained.locator(".rag-abstain")).to_contain_text("В статьях нет ответа")
     expect(page.locator(".rag-error")).to_have_count(0)
     expect(abstained.locator("a.rag-cite")).to_have_count(0)
@@ -269,7 +285,7 @@ def test_examples_abstention_and_new_conversation(new_page, visits, live_server)
     expect(page.locator(".bot")).to_have_count(0)
     expect(page.get_by_text("Где пройдет саммит ШОС?")).to_be_visible()  # the examples are back
     ask(page, "А когда?")  # a new conversation has no subject to carry over
-    fresh = wait_answers(page, 1)
+    fresh = wait_answers(page, 1, visits)
     expect(fresh.locator(".rag-understood")).to_have_count(0)
     shot(page, "06-chat-new-conversation")
 
@@ -278,7 +294,7 @@ def test_narrow_screen_keeps_everything_in_view(new_page, visits, live_server):
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
     page.goto(live_server + "/")
     ask(page, "Кто генеральный секретарь ОДКБ?")  # a long answer
-    wait_answers(page, 1)
+    wait_answers(page, 1, visits)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(page.locator("#rag-question textarea")).to_be_in_viewport()
     expect(page.locator("#rag-new")).to_be_in_viewport()
@@ -289,12 +305,12 @@ def test_markup_in_articles_and_questions_is_shown_as_text(new_page, visits, liv
     page = new_page()
     page.goto(live_server + "/")
     ask(page, "Когда пройдет Пингвиний фестиваль?")
-    answer = wait_answers(page, 1)
+    answer = wait_answers(page, 1, visits)
     expect(answer.locator(".rag-answer")).to_contain_text("5 марта")  # the short answer; the quote is the sentence
     expect(answer.locator(".rag-quote").first).to_contain_text("<script>alert(1)</script>")
     expect(answer.locator(".rag-quote").first).to_contain_text("<b>bold</b>")
     ask(page, "<b>bold</b> <img src=x onerror=alert(3)> <script>alert(4)</script>")
-    wait_answers(page, 2)
+    wait_answers(page, 2, visits)
     expect(page.locator(".user").last).to_have_text("<b>bold</b> <img src=x onerror=alert(3)> <script>alert(4)</script>")
     for part in (".rag-answer", ".rag-sources", ".rag-q"):
         assert page.locator(f"{part} b, {part} script, {part} img, {part} i").count() == 0, part
@@ -325,11 +341,11 @@ def test_widget_demo_opens_the_chat_and_keeps_the_conversation(new_page, visits,
     assert launcher.locator("path").get_attribute("d") != closed_icon
     chat = page.frame_locator("#rag-widget iframe")
     ask(chat, "Где пройдет саммит ШОС?")
-    first = wait_answers(chat, 1)
+    first = wait_answers(chat, 1, visits)
     expect(first.locator(".rag-cite-file").first).to_have_text(SHOS)
     expect(first.locator("a.rag-cite").first).to_have_text(re.compile(r"^Sputnik · 3 апреля 2024 · Казахстан придерживается"))
     ask(chat, "А кто об этом заявил?")
-    follow_up = wait_answers(chat, 2)
+    follow_up = wait_answers(chat, 2, visits)
     expect(follow_up.locator(".rag-understood")).to_be_visible()
     expect(follow_up.locator(".rag-answer")).to_contain_text("Казахстан")
     shot(page, "11-widget-answer")
@@ -339,7 +355,7 @@ def test_widget_demo_opens_the_chat_and_keeps_the_conversation(new_page, visits,
     expect(page.locator("#rag-widget .panel")).to_be_hidden()
     expect(launcher).to_be_focused()
     page.keyboard.press("Enter")
-    expect(wait_answers(chat, 2).locator(".rag-answer")).to_contain_text("Казахстан")  # the conversation is kept
+    expect(wait_answers(chat, 2, visits).locator(".rag-answer")).to_contain_text("Казахстан")  # the conversation is kept
     page.locator("#rag-widget button.close").click()
     expect(page.locator("#rag-widget .panel")).to_be_hidden()
     assert_offline(visits, live_server)
@@ -383,7 +399,7 @@ def test_widget_options_language_position_colour(new_page, visits, live_server):
     chat = page.frame_locator("#rag-widget iframe")
     expect(chat.locator("#rag-question textarea")).to_have_attribute("placeholder", re.compile("Ask a question"))
     ask(chat, "Where was the CSTO Collective Security Council session held?")
-    expect(wait_answers(chat, 1).locator(".rag-answer")).to_contain_text("Душанбе")
+    expect(wait_answers(chat, 1, visits).locator(".rag-answer")).to_contain_text("Душанбе")
     shot(page, "12-widget-english-left")
 
 
@@ -397,7 +413,7 @@ def test_widget_on_a_phone_fills_the_screen(new_page, visits, live_server):
     assert box["width"] == 390 and box["height"] >= 800
     chat = page.frame_locator("#rag-widget iframe")
     ask(chat, "Сколько конфликтов было в мире за прошлый год?")
-    expect(wait_answers(chat, 1).locator(".rag-answer")).to_contain_text("183")
+    expect(wait_answers(chat, 1, visits).locator(".rag-answer")).to_contain_text("183")
     expect(chat.locator("#rag-question textarea")).to_be_in_viewport()
     shot(page, "13-widget-mobile")
 
@@ -409,7 +425,7 @@ def test_widget_behind_a_url_prefix_with_a_token(new_page, visits, guarded_serve
     page.locator("#rag-widget button.open").click()
     chat = page.frame_locator("#rag-widget iframe")
     ask(chat, "Где прошла сессия ОДКБ?")
-    answer = wait_answers(chat, 1)
+    answer = wait_answers(chat, 1, visits)
     expect(answer.locator(".rag-answer")).to_contain_text("Душанбе")
     expect(answer.locator("a.rag-cite").first).to_have_attribute("href", re.compile(r"^/rag/sources/"))
     assert "token" not in answer.locator("a.rag-cite").first.get_attribute("href")  # the cookie carries it
@@ -459,7 +475,7 @@ def test_articles_panel_lists_adds_and_removes_an_article_with_the_admin_token(n
     expect(page.locator("#rag-docs-status")).to_contain_text("giraffes.txt добавлена", timeout=60_000)
     expect(listing).to_contain_text("Жирафья выставка откроется в Твери")
     ask(page, "Где откроется жирафья выставка?")
-    expect(wait_answers(page, 1).locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape("giraffes.txt")))
+    expect(wait_answers(page, 1, visits).locator("a.rag-cite").first).to_have_attribute("href", re.compile(re.escape("giraffes.txt")))
 
     page.locator("#rag-delete-choice input").click()
     page.get_by_role("option", name="giraffes.txt").click()
@@ -474,7 +490,7 @@ def test_a_question_about_a_documents_date_is_answered_from_its_metadata(new_pag
     page = new_page()
     page.goto(live_server + "/")
     ask(page, "Когда вышла статья Tengrinews о беженцах?")
-    answer = wait_answers(page, 1)
+    answer = wait_answers(page, 1, visits)
     expect(answer.locator(".rag-answer")).to_have_text(f"{ODKB_TITLE}: 16 сентября 2021.[1]")  # its source's marker
     expect(answer.locator("a.rag-cite").first).to_have_text(f"Tengrinews.kz · 16 сентября 2021 · {ODKB_TITLE}")
     expect(answer.locator(".rag-quote").first).to_have_text(f"«{ODKB_TITLE}»")

@@ -15,6 +15,16 @@ def rag(*args, env=None, timeout=300):
     )
 
 
+def test_ask_explain_shows_the_analysis_and_the_rules_verdicts(seed_rag, seed_settings):
+    out = rag("ask", "Где прошла сессия ОДКБ?", "--explain", "--index", str(seed_settings.index_dir))
+    assert out.returncode == 0, out.stderr
+    analysis, answer = out.stdout.split("\nanswer:\n")
+    assert "question analysis:" in analysis and "→ chosen" in analysis and "acronym terms: одкб" in analysis
+    assert "Душанбе" in answer
+    out = rag("ask", "Где прошла сессия ОДКБ?", "--explain", "--json", "--index", str(seed_settings.index_dir))
+    assert json.loads(out.stdout)["answer"] and "question analysis:" in out.stderr  # the JSON stays one object
+
+
 def test_ask_json_prints_one_object(seed_rag, seed_settings):
     out = rag("ask", "Где прошла сессия ОДКБ?", "--json", "--index", str(seed_settings.index_dir))
     assert out.returncode == 0, out.stderr

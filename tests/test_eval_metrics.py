@@ -117,6 +117,26 @@ def test_summary_of_four_hand_made_questions():
     assert [s.id for s in scored if s.failed] == ["q1", "q2", "q4"]  # q1 only for its misplaced quote
 
 
+def test_factoid_answer_length_counts_answered_factoid_questions_only():
+    def factoid(qid, answer, kind, abstained=False):
+        question = Question(qid, "?", "Астана", [["Астан"]], ["a.txt"], True, type=kind)
+        return score(question, pred(answer, abstained=abstained), ["a.txt"], TEXTS)
+
+    scored = [factoid("p", "в Астане", "place"), factoid("d", "9 августа 2025 года", "date"),
+              factoid("s", "Саммит пройдёт в Астане, как решили лидеры.", "statement"),  # not a factoid
+              factoid("a", "В статьях нет ответа на этот вопрос.", "person", abstained=True)]  # not answered
+    assert summarise(scored)["factoid_answer_chars_p50"] == (len("в Астане") + len("9 августа 2025 года")) / 2
+
+
+def test_an_answer_shorter_than_its_quote_counts_as_a_phrase():
+    sentence = "Саммит пройдёт в Астане."
+    phrase = score(q("p", True, [["Астан"]], ["a.txt"]), pred("в Астане", citations=[cite("a.txt", sentence, 0, 24)]), [], TEXTS)
+    whole = score(q("w", True, [["Астан"]], ["a.txt"]), pred(sentence, citations=[cite("a.txt", sentence, 0, 24)]), [], TEXTS)
+    dashed = score(q("d", True, [["Астан"]], ["a.txt"]), pred(sentence, citations=[cite("a.txt", "— " + sentence, 0, 26)]), [], TEXTS)
+    assert (phrase.short, whole.short, dashed.short) == (True, False, False)  # a quote's leading dash is no phrase
+    assert summarise([phrase, whole, dashed])["short_answers"] == 1
+
+
 def test_metrics_without_questions_to_measure_are_none():
     m = summarise([score(q("q", True, [["Астан"]], ["a.txt"]), pred("в Астане"), [], TEXTS)])
     assert m["abstention_precision"] is None and m["abstention_recall"] is None

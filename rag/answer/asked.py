@@ -31,12 +31,29 @@ ASKS = {
 }
 
 
+# A clause after a comma that a question word opens («…, когда выступал в Минске») is subordinate when an earlier
+# clause asks already («Что сказал Петров, …»): it narrows the question, its question word is not what is asked.
+QUESTION_WORD = re.compile(r"\b(что|чем|чего|чему|как\w*|почему|зачем|ли|кто|кого|кому|где|куда|откуда|когда|сколько|"
+                           r"чей|чья|чьё|чьи|what|how|why|who|whom|whose|where|when|which)\b", re.I)
+
+
+def main_clause(question: str) -> str:
+    """The question without its subordinate clauses: main_clause("Что сказал Петров, когда выступал в Минске?") ==
+    "Что сказал Петров"; in «Скажите, когда пройдет саммит?» nothing asks before «когда», so it is the question."""
+    parts = question.split(",")
+    kept = [parts[0]]
+    for part in parts[1:]:
+        if not (QUESTION_WORD.match(part.strip()) and any(QUESTION_WORD.search(k) for k in kept)):
+            kept.append(part)
+    return ",".join(kept)
+
+
 @dataclass(frozen=True)
 class Asked:
     """What a question demands of its evidence, worked out once per question, not once per sentence."""
 
     question: str
-    kinds: frozenset[str]  # names of the ASKS rules whose question pattern matches
+    kinds: frozenset[str]  # names of the ASKS rules whose question pattern matches the main clause
     leads: frozenset[str]  # those whose pattern opens the question («Когда…», not «Что сказал, когда…»): short answers
     numbers: list[str]  # number tokens: must occur in the article as whole numbers
     ordinals: frozenset[int]  # ordinal values («6-я», «шестая», "sixth"): must occur in the article by value
@@ -57,18 +74,21 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     Russian questions are held to them."""
     russian = bool(CYRILLIC.search(question))
     m = WHO_IS.match(question) if russian else None
-    # Questions with a verb ("Кто поблагодарил…") are not role questions.
-    role = frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN") else None
+    names = question_names(question) if russian else ()
+    # Questions with a verb ("Кто поблагодарил…") are not role questions, nor «Кто такой Иван Петров?» (names only:
+    # names_in_article holds the article to them, and the sentence may name him by his surname alone).
+    role = (frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN")
+            and not set(analysis.words(m["phrase"])) <= set(names) else None)
     marked = ACRONYM.findall(question) if russian else []
     return Asked(
         question=question,
-        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(question)),
+        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(main_clause(question))),
         leads=frozenset(name for name, pattern in ASKS.items() if pattern.search(opening(question))),
         numbers=numerals.numbers(question),
         ordinals=frozenset(numerals.ordinals(question)),
         role=role,
         distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
-        names=question_names(question) if russian else (),
+        names=names,
         counted=numerals.counted_noun(question) if russian else None,
         russian=russian,
         coverage=coverage,

@@ -183,6 +183,25 @@ def person(question: str, text: str) -> str:
     return short(text[r:b])
 
 
+# «Иван Петров, генеральный секретарь ОДКБ, …»: a title after the name, up to the next punctuation.
+APPOSITION = re.compile(r",\s+([а-яё][^,.;:()«»\"]{2,60}?)\s*(?:[,.;:)]|\s[-–—]\s|$)")
+
+
+def description(question: str, text: str) -> str:
+    """Who the person the question names is, by the title beside the name: description("Кто такой Иван Петров?",
+    "Выступил генеральный секретарь ОДКБ Иван Петров.") == "генеральный секретарь ОДКБ Иван Петров", and from
+    «Иван Петров, министр финансов, заявил…» "Иван Петров, министр финансов"; "" when the sentence gives no title."""
+    for a, b in persons(text):
+        if unnamed(question, text[a:b]):
+            continue  # another person
+        if (r := role_before(text, a)) < a:
+            return short(text[r:b])
+        m = APPOSITION.match(text, b)
+        if m and any(t in analysis.tag(analysis.words(m.group(1))[0]) for t in ("NOUN", "ADJF")):
+            return short(f"{text[a:b]}, {m.group(1)}")
+    return ""
+
+
 def place(question: str, text: str) -> str:
     """The one place after a preposition that the question does not name: place("Где пройдет саммит?", "Саммит пройдет в
     Астане летом.") == "в Астане"; "" when there are several or none."""
@@ -244,6 +263,12 @@ def short_person(a: Asked, e: Evidence) -> str:
     from «На встрече выступил генеральный секретарь ОДКБ Иван Петров»; «Кто выступил…» (a group or a quote's
     speaker may answer) and «Кого…» with the sentence."""
     return person(a.question, e.text) if opens_with("person", a.question) else ""
+
+
+def short_description(a: Asked, e: Evidence) -> str:
+    """«Кто такой Иван Петров?» is answered «генеральный секретарь ОДКБ Иван Петров» from «В заседании участвовали
+    министры, а также генеральный секретарь ОДКБ Иван Петров»: the title, not the list of everyone present."""
+    return description(a.question, e.text) if DESCRIBE.match(a.question) else ""
 
 
 def short_place(a: Asked, e: Evidence) -> str:

@@ -18,7 +18,7 @@ from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
 from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
-from rag.answer.phrase import short_date, short_number, short_organisation, short_person, short_place
+from rag.answer.phrase import short_date, short_description, short_number, short_organisation, short_person, short_place
 from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
@@ -28,9 +28,10 @@ NUMBER = re.compile(r"\d+")
 FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
 
 def names_a_person(sentence: str) -> bool:
-    """A first name, surname or patronymic, or an unknown capitalised word that is not the sentence's first."""
+    """A first name, surname or patronymic, or an unknown capitalised word that is not the sentence's first. Russian
+    text writes people's names in Cyrillic: a Latin word («Tengrinews», «Debian») is a brand, a site or a program."""
     later = " ".join(re.findall(r"\w+", sentence)[1:])
-    capitalised = re.findall(r"\b[A-ZА-ЯЁ][a-zа-яё]+", later)
+    capitalised = re.findall(r"\b[А-ЯЁ][а-яё]+", later)
     return bool(analysis.tagged(" ".join(capitalised), "Name", "Surn", "Patr")) or any(
         not analysis.is_dictionary_word(w.lower()) for w in capitalised
     )
@@ -189,6 +190,7 @@ RULES: dict[str, Rule] = {
         Rule("short_date", short_date, "phrase"),
         Rule("short_number", short_number, "phrase"),
         Rule("short_person", short_person, "phrase"),
+        Rule("short_description", short_description, "phrase"),
         Rule("short_place", short_place, "phrase"),
         Rule("short_organisation", short_organisation, "phrase"),
     ]

@@ -9,6 +9,7 @@ from statistics import fmean
 
 import numpy as np
 
+from rag.answer.extract import tidy
 from rag.evals.dataset import Question, normalise
 
 WORD = re.compile(r"\w+")
@@ -69,6 +70,9 @@ def mean(values: Iterable[float]) -> float | None:
     return fmean(values) if values else None
 
 
+FACTOID = frozenset({"person", "organisation", "place", "date", "number"})
+
+
 @dataclass(frozen=True)
 class Scored:
     """One question's outcome in one configuration."""
@@ -83,6 +87,9 @@ class Scored:
     gold_citations: int
     citations: int
     latency_ms: float
+    factoid: bool = False  # a person, organisation, place, date or number question: a few words answer it
+    answer_chars: int = 0
+    short: bool = False  # answered with a phrase, not the whole sentence its first citation quotes
     bad_quotes: list[dict] = field(default_factory=list)  # citations whose quote is not at its span
     # Generated answers (issue 16): None for an extractive configuration.
     generated: int | None = None  # sentences the model wrote (refusals aside)
@@ -110,6 +117,9 @@ def score(q: Question, prediction: dict, ranked: Sequence[str], texts: dict[str,
         gold_citations=sum(c["source"] in q.sources for c in citations),
         citations=len(citations),
         latency_ms=prediction["timings_ms"]["total"],
+        factoid=q.type in FACTOID,
+        answer_chars=len(prediction["answer"]),
+        short=not prediction["abstained"] and bool(citations) and prediction["answer"] != tidy(citations[0]["quote"]),
         bad_quotes=[c for c in citations if not quote_verified(c, texts)],
         **generation(prediction),
     )
@@ -151,6 +161,9 @@ def summarise(scored: Sequence[Scored]) -> dict[str, float | int | None]:
         "abstention_recall": mean(s.abstained for s in unanswerable),
         "false_abstentions": sum(s.abstained for s in answerable),
         "answered_unanswerable": sum(not s.abstained for s in unanswerable),
+        # How long the answers to factoid questions are: the goal is a phrase, not the sentence (issue 13).
+        "factoid_answer_chars_p50": percentile([s.answer_chars for s in answerable if s.factoid and not s.abstained], 50),
+        "short_answers": sum(s.short for s in answerable),
         **generation_summary(scored),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),

@@ -30,6 +30,8 @@ ROWS = [
     ("abstention_recall", "Abstention recall", "rate"),
     ("false_abstentions", "False abstentions (answerable)", "count"),
     ("answered_unanswerable", "Unanswerable questions answered", "count"),
+    ("factoid_answer_chars_p50", "Factoid answer length p50, chars", "count"),
+    ("short_answers", "Answered with a phrase (answerable)", "count"),
     ("generated_sentences", "Generated sentences (llm)", "count"),
     ("unsupported_removed", "Unsupported sentences removed", "count"),
     ("unsupported_rate", "Share of sentences removed", "rate"),

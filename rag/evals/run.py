@@ -108,7 +108,7 @@ def run_set(p: Prepared, configs: Sequence[str], embedder: Embedder, bar: tqdm, 
         run.results.append(run_config(name, rag, p.questions, texts, bar))
     gated = next((r for r in run.results if r.name == GATED_CONFIG), None)
     if ablation and gated:
-        run.ablation = ablate(p.settings.model_copy(update=CONFIGS[GATED_CONFIG]), p.questions, gated, texts)
+        run.ablation = ablate(p.settings.model_copy(update=CONFIGS[GATED_CONFIG]), p.questions, gated, texts, rag.index.documents)
     run.seconds = round(time.perf_counter() - t0, 1)
     return run
 

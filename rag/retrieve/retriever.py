@@ -16,6 +16,7 @@ from rag.encode.embedder import Embedder
 from rag.index import analysis
 from rag.index.interface import Store
 from rag.ingest.chunking import Chunk
+from rag.retrieve import lexicon
 from rag.retrieve.spelling import Speller
 from rag.retrieve.trust import untrusted
 
@@ -131,6 +132,10 @@ class Retriever:
         weights = weights if weights is not None else self.weights(question_terms)
         present = set(analysis.terms(text))
         return sum(self._weight(weights, t) for t in question_terms & present) / sum(self._weight(weights, t) for t in question_terms)
+
+    def normalise(self, question: str) -> str:
+        """The question as searched: colloquial words in the articles' words, then typos corrected."""
+        return self.speller.correct(lexicon.expand(question, self.index.words))
 
     def coverage(self, question: str) -> float:
         """Share of the question's words (idf-weighted) that occur anywhere in the articles."""

@@ -32,7 +32,7 @@ def render_documents(items: list[dict], t: dict) -> str:
     return f'<p class="rag-docs-count">{escape(t["docs_count"].format(n=len(items)))}</p><ol class="rag-docs">{"".join(rows)}</ol>'
 
 
-def documents_panel(demo: gr.Blocks, live: Live, settings: Settings, t: dict) -> None:
+def documents_panel(live: Live, settings: Settings, t: dict) -> None:
     """Add the panel to the chat page being built (call inside its `gr.Blocks`)."""
     admin = bool(settings.admin_token)
 
@@ -40,12 +40,14 @@ def documents_panel(demo: gr.Blocks, live: Live, settings: Settings, t: dict) ->
         items = documents.listing(live.rag.index)
         return render_documents(items, t), gr.update(choices=[d["file"] for d in items], value=None)
 
-    with gr.Accordion(t["docs_panel"], open=False, elem_id="rag-docs-panel"):
+    with gr.Accordion(t["docs_panel"], open=False, elem_id="rag-docs-panel") as panel:
         listing = gr.HTML(elem_id="rag-docs-list")
         choice = gr.Dropdown(label=t["docs_delete_label"], choices=[], visible=False, elem_id="rag-delete-choice")
         refresh = gr.Button(t["docs_refresh"], size="sm", elem_id="rag-docs-refresh")
         refresh.click(show, None, [listing, choice], api_visibility="private")
-        demo.load(show, None, [listing, choice], api_visibility="private")
+        # Listed when opened, not when the page loads: Gradio closes a session's event stream when its last event
+        # ends, and a question sent in that moment (right after a load event) never got its answer on screen.
+        panel.expand(show, None, [listing, choice], api_visibility="private")
         if not admin:
             return
         token = gr.Textbox(label=t["docs_admin_token"], type="password", elem_id="rag-admin-token", max_lines=1)

@@ -287,7 +287,7 @@ def build_chat(live: Live, settings: Settings, store: feedback.Store, lang: str 
         chatbot.like(make_feedback(store), [turns], None, api_visibility="private")
         gr.api(api_ask(live), api_name="ask", concurrency_limit=settings.concurrency)
         if not embed:
-            documents_panel(demo, live, settings, t)
+            documents_panel(live, settings, t)
     demo.queue(default_concurrency_limit=settings.concurrency)
     # Gradio keeps the state of 10,000 sessions and a message queue for each of the last 2,000 by default
     # (~45 kB and a few kB a session): the soak's memory grew until both were full, ten minutes in.

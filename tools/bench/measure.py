@@ -65,7 +65,7 @@ def store_search(rag, texts: list[str]) -> dict:
 
     samples = []
     for q in texts:
-        corrected = rag.retriever.speller.correct(q)
+        corrected = rag.retriever.normalise(q)
         rag.retriever.query_vector(corrected)
         t = time.perf_counter()
         rag.retriever.search(corrected)

@@ -1,0 +1,88 @@
+"""Why an answer is what it is (`rag ask --explain`): what the question asks of its evidence, each candidate
+sentence with the first rule that rejected it, the answer rule's verdict on the winner and the phrase rule that
+cut the short answer. It runs the same rules, in the same order, as `decide()` (extract.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.answer.rules import Asked, asked, confidence, enabled, threshold
+from rag.config import Settings
+from rag.retrieve.retriever import Evidence
+
+SHOWN = 8  # candidates listed; decide() reads on only until one passes
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One candidate sentence: `rejected_by` names the first evidence rule it failed (None: it passed them all)."""
+
+    source: str
+    text: str
+    confidence: float
+    rejected_by: str | None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    asked: Asked
+    threshold: float
+    verdicts: list[Verdict]
+    chosen: int | None  # index into verdicts of the sentence that answers, None when none passed
+    refused_by: str | None  # the answer rule that turned the chosen sentence into an abstention
+    phrase_rule: str | None  # the phrase rule that cut the short answer, None when the sentence is the answer
+    phrase: str
+
+    @property
+    def abstained(self) -> bool:
+        return self.chosen is None or self.refused_by is not None
+
+
+def first_failed(a: Asked, e: Evidence, kind: str) -> str | None:
+    return next((r.name for r in enabled(a.settings, kind) if not r.check(a, e)), None)
+
+
+def explain(question: str, evidence: list[Evidence], coverage: float, settings: Settings, shown: int = SHOWN) -> Explanation:
+    """explain("Когда прошла встреча?", [e("Встреча прошла в Астане."), e("Встреча прошла 9 мая.")], …) lists the
+    first as rejected by time_for_when and chooses the second, with the phrase «9 мая» from short_date."""
+    a = asked(question, coverage, settings)
+    verdicts, chosen, best = [], None, None
+    for e in evidence:
+        failed = first_failed(a, e, "evidence")
+        if failed is None and chosen is None:
+            chosen, best = len(verdicts), e
+        if len(verdicts) < shown or chosen == len(verdicts):
+            verdicts.append(Verdict(e.source, e.text, round(confidence(question, e, coverage, settings), 4), failed))
+        if chosen is not None and len(verdicts) >= shown:
+            break
+    refused_by = phrase_rule = None
+    phrase = ""
+    if best is not None:
+        refused_by = first_failed(a, best, "answer")
+        phrase_rule, phrase = next(((r.name, p) for r in enabled(settings, "phrase") if (p := r.check(a, best))), (None, ""))
+    return Explanation(a, threshold(question, settings), verdicts, chosen, refused_by, phrase_rule, phrase)
+
+
+def render(x: Explanation) -> str:
+    """The explanation as the lines `rag ask --explain` prints."""
+    a = x.asked
+    demands = {
+        "asks for": ", ".join(sorted(a.kinds)) or "a statement (no answer type)",
+        "short answer for": ", ".join(sorted(a.leads)) or "-",
+        "numbers": ", ".join(a.numbers), "ordinals": ", ".join(map(str, sorted(a.ordinals))),
+        "role": " ".join(sorted(a.role or ())), "acronym terms": ", ".join(sorted(a.distinctive)),
+        "names": ", ".join(a.names), "counts": a.counted or "",
+    }
+    lines = ["question analysis:"] + [f"  {k}: {v}" for k, v in demands.items() if v]
+    lines.append(f"  language: {'Russian' if a.russian else 'not Russian (cross-lingual threshold)'}; "
+                 f"words the articles use: {a.coverage:.0%}; threshold {x.threshold:.3f}")
+    lines.append("candidates (best retrieved first):")
+    for i, v in enumerate(x.verdicts):
+        mark = "→ chosen" if i == x.chosen else f"✗ {v.rejected_by}" if v.rejected_by else "✓ passes (not read: an earlier one won)"
+        lines.append(f"  {i + 1}. [{v.confidence:.3f}] {v.source}: «{v.text[:110]}{'…' if len(v.text) > 110 else ''}»  {mark}")
+    if x.chosen is None:
+        lines.append("decision: abstain, no candidate passed the evidence rules")
+    elif x.refused_by:
+        lines.append(f"decision: abstain, the chosen sentence failed {x.refused_by}")
+    else:
+        lines.append(f"decision: answer; short answer {'«' + x.phrase + '» by ' + x.phrase_rule if x.phrase_rule else 'none (the sentence)'}")
+    return "\n".join(lines)

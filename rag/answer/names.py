@@ -13,8 +13,9 @@ from rag.config import DATA_DIR
 from rag.index import analysis
 
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
-ORG_NAME = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
+# Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ; an
+# acronym of the legal form before the quotes belongs to the name: РОО «Контртеррористический комитет», АО «Заря».
+ORG_NAME = re.compile(r"(?:\b[A-ZА-ЯЁ]{2,}\s+)?[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
 CAPITALISED = re.compile(r"(?<![\w-])[A-ZА-ЯЁ][\w-]*")
 NAME_GRAMMEMES = ("Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr")
 PREFIX_MIN = 4  # a name's term this long also matches a longer term: «России» (росс) matches «российской»

@@ -4,11 +4,18 @@ cut with confidence: then the sentence is the answer."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from rag.answer.asked import Asked
-from rag.answer.names import ORG_NAME, capitalised_place, skeleton
+from rag.answer.names import ORG_NAME, capitalised_place
 from rag.answer.numerals import DAY_MONTH, WHEN
+from rag.answer.people import (
+    CAPITALISED_WORD,
+    describes_a_name,
+    description,
+    person,
+    unnamed,
+    which_person,
+)
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
@@ -82,132 +89,24 @@ def number(counted: str | None, text: str) -> str:
     return ""
 
 
-NAME_TAGS = ("Name", "Surn", "Patr")
-# Russian articles write people's names in Cyrillic: a Latin word is a brand or a site («Sputnik», «Instagram»).
-CAPITALISED_WORD = re.compile(r"(?<![\w-])(?:[А-ЯЁ]\.|[А-ЯЁ][а-яё]+(?:-[А-ЯЁ]?[а-яё]+)*)")
 # «в Астане», «в городе Алматы»: a preposition, maybe a word for the kind of place, then the name.
 PLACE = re.compile(r"(?<![\w-])(?:в|во|на|из|с|со|к|ко|под|около|у)\s+(?:(?:город\w*|столиц\w*|стран\w*|област\w*|регион\w*)\s+)?"
                    r"([А-ЯЁ][а-яё]+(?:[-\s][А-ЯЁ][а-яё]+)*)")
-ROLE_REACH = 5  # words of a title before a name: «генеральный секретарь ОДКБ Иван Петров»
-
-
-def is_name_word(word: str, first: bool = False) -> bool:
-    """A capitalised word that is a first name, surname or patronymic, an initial, or a word the dictionary
-    does not know, and no place: is_name_word("Петров") is True, is_name_word("Совет") and is_name_word("Женеве")
-    False. A sentence's first word is capitalised anyway: it must be a name or unknown to the dictionary («Готовы…» is not)."""
-    if word.endswith("."):
-        return True  # an initial: «К. Токаева»
-    parts = word.lower().split("-")
-    if any("Geox" in analysis.tag(p) for p in parts):
-        return False
-    if first:
-        return all(any(t in analysis.tag(p) for t in NAME_TAGS) or not analysis.is_dictionary_word(p) for p in parts)
-    return all(any(t in analysis.tag(p) for t in NAME_TAGS) or not analysis.is_dictionary_word(p) or analysis.SURNAME.match(p)
-               for p in parts)
-
-
-@lru_cache(maxsize=1024)
-def question_keys(question: str) -> frozenset[str]:
-    """The question's terms and its words' transliterated consonants (an English question names «Токаев» Tokayev)."""
-    return frozenset(analysis.terms(question)) | {skeleton(w) for w in analysis.words(question) if len(w) > 3}
-
-
-def unnamed(question: str, span: str) -> bool:
-    """A span the question does not name already: some word of it is neither a term of the question nor, across
-    scripts, one of its words: unnamed("Who met Tokayev?", "Токаев") is False."""
-    keys = question_keys(question)
-    return any(analysis.term(w) not in keys and skeleton(w) not in keys for w in analysis.words(span))
-
-
-def persons(text: str) -> list[tuple[int, int]]:
-    """Spans of consecutive name words: persons("Министр Иван Петров встретил Анну Смирнову") == [(8, 19), (29, 42)]."""
-    spans: list[list[int]] = []
-    for m in CAPITALISED_WORD.finditer(text):
-        if not is_name_word(m.group(0), first=not text[: m.start()].strip()) or m.start() == 0 and m.group(0).endswith("."):
-            continue
-        if spans and text[spans[-1][1] : m.start()].strip() == "":
-            spans[-1][1] = m.end()
-        else:
-            spans.append([m.start(), m.end()])
-    return [(a, b) for a, b in spans if " " in text[a:b] or not text[a:b].endswith(".")
-            if any(w.endswith(".") or not surname_shape_only(w) for w in text[a:b].split())]
-
-
-def surname_shape_only(word: str) -> bool:
-    """A dictionary word read as a surname only by its ending: «Советов» (of «совет»), but «Токаев» too, so it
-    names a person only beside a first name or an initial («Касым-Жомарт Токаев», «К. Токаева»)."""
-    parts = word.lower().split("-")
-    return all(analysis.is_dictionary_word(p) and not any(t in analysis.tag(p) for t in NAME_TAGS) for p in parts)
-
-
-def role_before(text: str, start: int) -> int:
-    """Where the title right before a name begins: lowercase nouns and adjectives, acronyms and place names
-    («президент РК», «генеральный секретарь ОДКБ»), up to a verb, a preposition or punctuation."""
-    begin = start
-    for m in reversed(list(re.finditer(r"[^\W\d_]+", text[:start]))[-ROLE_REACH:]):
-        if text[m.end() : begin].strip():
-            break  # punctuation between
-        word = m.group(0)
-        tag = analysis.tag(word.lower())
-        common = ("NOUN" in tag or "ADJF" in tag) and not any(t in tag for t in NAME_TAGS)  # «Президент», «генеральный»
-        if word.isupper() and len(word) > 1 or "Geox" in tag or common:
-            begin = m.start()
-        else:
-            break
-    return begin
-
-
-COPULAS = frozenset({"быть", "являться", "стать", "звать", "становиться"})
-
-
-def asks_a_verb(question: str) -> bool:
-    """A question with a verb other than a copula («Кто принял секретарей?») may be answered by a group or by
-    the speaker of a quote; one without («Кто президент Беларуси?», «Как зовут министра?») asks for a name."""
-    return any(("VERB" in analysis.tag(w) or "INFN" in analysis.tag(w)) and analysis.lemma(w) not in COPULAS
-               for w in analysis.words(question))
-
-
-DESCRIBE = re.compile(r"^\W*(кто так(ой|ая|ое|ие)|who is|who's|who are)\b", re.I)  # asks who someone is: the sentence says
-
-
-def person(question: str, text: str) -> str:
-    """For a question without a verb, the one person of the sentence the question does not name, with the title
-    before the name: person("Кто генсек?", "Об этом заявил генеральный секретарь ОДКБ Иван Петров.") == "генеральный секретарь ОДКБ Иван Петров";
-    of several, the one whose title the question names («Кто президент Беларуси?»); else "" (the sentence answers)."""
-    if asks_a_verb(question) or DESCRIBE.match(question):
-        return ""
-    found = [(role_before(text, a), a, b) for a, b in persons(text) if unnamed(question, text[a:b])]
-    if len({text[a:b] for _, a, b in found}) != 1:
-        return ""
-    r, _, b = found[0]
-    return short(text[r:b])
-
-
-# «Иван Петров, генеральный секретарь ОДКБ, …»: a title after the name, up to the next punctuation.
-APPOSITION = re.compile(r",\s+([а-яё][^,.;:()«»\"]{2,60}?)\s*(?:[,.;:)]|\s[-–—]\s|$)")
-
-
-def description(question: str, text: str) -> str:
-    """Who the person the question names is, by the title beside the name: description("Кто такой Иван Петров?",
-    "Выступил генеральный секретарь ОДКБ Иван Петров.") == "генеральный секретарь ОДКБ Иван Петров", and from
-    «Иван Петров, министр финансов, заявил…» "Иван Петров, министр финансов"; "" when the sentence gives no title."""
-    for a, b in persons(text):
-        if unnamed(question, text[a:b]):
-            continue  # another person
-        if (r := role_before(text, a)) < a:
-            return short(text[r:b])
-        m = APPOSITION.match(text, b)
-        if m and any(t in analysis.tag(analysis.words(m.group(1))[0]) for t in ("NOUN", "ADJF")):
-            return short(f"{text[a:b]}, {m.group(1)}")
-    return ""
+# «Какая страна…?», «Какой город…?»: the place is the subject or object, named without a preposition.
+WHICH_PLACE = re.compile(r"^\W*как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*\b", re.I)
 
 
 def place(question: str, text: str) -> str:
     """The one place after a preposition that the question does not name: place("Где пройдет саммит?", "Саммит пройдет в
-    Астане летом.") == "в Астане"; "" when there are several or none."""
+    Астане летом.") == "в Астане"; for «Какая страна…?» the one place name: place("Какая страна предложила план?",
+    "План предложила Молдова.") == "Молдова"; "" when there are several or none."""
     found = {m.group(0) for m in PLACE.finditer(text)
              if unnamed(question, m.group(1)) and all(
                  "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) for w in analysis.words(m.group(1)))}
+    if WHICH_PLACE.match(question):  # the name as a dictionary writes it: «вовлечению Афганистана» → «Афганистан»
+        found = {analysis.lemma(m.group(0).lower()).capitalize() if "-" not in m.group(0) else m.group(0)
+                 for m in CAPITALISED_WORD.finditer(text)
+                 if "Geox" in analysis.tag(m.group(0).lower()) and unnamed(question, m.group(0))}
     return short(found.pop()) if len(found) == 1 else ""
 
 
@@ -227,13 +126,15 @@ OPENS = {
                        r"(?:date|day|year|month))\b", re.I),
     "year": re.compile(r"^\W*((?:в|с|до|к) как(?:ом|ого|ому) год\w*|как(?:ого|ой) год\w*|(?:in )?(?:what|which) year)\b", re.I),
     "person": re.compile(r"^\W*(кто|who|whose|чь[яеийю]\w*|как зовут|как(?:ое|ая) (?:имя|фамилия))\b", re.I),
-    "place": re.compile(r"^\W*(где|куда|откуда|where|(?:в|из|на) как(?:ом|ой|ую|ое|ого|их) (?:город|стран|столиц|мест|регион)"
-                        r"\w*|in (?:what|which) (?:city|country|place))\b", re.I),
+    "place": re.compile(r"^\W*(где|куда|откуда|where|(?:в|из|на) как(?:ом|ой|ую|ое|ого|их) (?:\w+ )?(?:город|стран|столиц|мест|регион)"
+                        r"\w*|как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*|"
+                        r"(?:in )?(?:what|which) (?:city|country|place))\b", re.I),
 }
 
 
 def opens_with(kind: str, question: str) -> bool:
-    return bool(OPENS[kind].match(question))
+    """Whether the question asks for this kind of answer by its opening words."""
+    return bool(OPENS[kind].match(question)) or kind == "person" and which_person(question)
 
 
 def after_dateline(text: str) -> str:
@@ -242,14 +143,25 @@ def after_dateline(text: str) -> str:
     return text[m.end():] if (m := DATELINE.match(text)) else text
 
 
+def reported_day(question: str, text: str) -> str:
+    """The dateline's day for a question about something done (a verb in the past tense): a report tells what
+    happened that day. reported_day("Когда выступил Петров?", "ГРОДНО, 2 мар — Петров выступил на форуме.") ==
+    "2 мар"; for «Когда пройдет…?» "" (a report filed on 2 March tells what comes later)."""
+    m = DATELINE.match(text)
+    if not m or not any("past" in analysis.tag(w) for w in analysis.words(question) if "VERB" in analysis.tag(w)):
+        return ""
+    return day(m.group(0))
+
+
 def short_date(a: Asked, e: Evidence) -> str:
     """«Когда пройдет встреча?» is answered «в пятницу» from «Встреча пройдет в пятницу в Астане», «В каком году…»
     «в 2025 году», «Какого числа…» «9 августа 2025 года»; «Что сказал Петров, когда выступал?» with the sentence.
-    A dateline's date («АСТАНА, 3 апр — …») is when the report was filed: never the phrase (the sentence answers)."""
+    A dateline's date («АСТАНА, 3 апр — …») is when the report was filed: the answer only when the sentence names no
+    other time and the question asks about the past («Когда выступил Петров?»)."""
     text = after_dateline(e.text)
     if opens_with("year", a.question):
         return year(text)
-    return day(text) or time(text) if opens_with("date", a.question) else ""
+    return day(text) or time(text) or reported_day(a.question, e.text) if opens_with("date", a.question) else ""
 
 
 def short_number(a: Asked, e: Evidence) -> str:
@@ -262,13 +174,13 @@ def short_person(a: Asked, e: Evidence) -> str:
     """«Кто генеральный секретарь ОДКБ?», «Как зовут генсека?» are answered «генеральный секретарь ОДКБ Иван Петров»
     from «На встрече выступил генеральный секретарь ОДКБ Иван Петров»; «Кто выступил…» (a group or a quote's
     speaker may answer) and «Кого…» with the sentence."""
-    return person(a.question, e.text) if opens_with("person", a.question) else ""
+    return short(person(a.question, e.text)) if opens_with("person", a.question) else ""
 
 
 def short_description(a: Asked, e: Evidence) -> str:
     """«Кто такой Иван Петров?» is answered «генеральный секретарь ОДКБ Иван Петров» from «В заседании участвовали
     министры, а также генеральный секретарь ОДКБ Иван Петров»: the title, not the list of everyone present."""
-    return description(a.question, e.text) if DESCRIBE.match(a.question) else ""
+    return short(description(a.question, e.text)) if describes_a_name(a.question) else ""
 
 
 def short_place(a: Asked, e: Evidence) -> str:

@@ -1,0 +1,174 @@
+"""People in a sentence and the questions that ask for one: names (pymorphy3's reading), the title before a
+name, which of several people a question means, and who a named person is (phrase.py cuts the short answer)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rag.answer.names import skeleton
+from rag.index import analysis
+
+NAME_TAGS = ("Name", "Surn", "Patr")
+# Russian articles write people's names in Cyrillic: a Latin word is a brand or a site («Sputnik», «Instagram»).
+CAPITALISED_WORD = re.compile(r"(?<![\w-])(?:[А-ЯЁ]\.|[А-ЯЁ][а-яё]+(?:-[А-ЯЁ]?[а-яё]+)*)")
+ROLE_REACH = 5  # words of a title before a name: «генеральный секретарь ОДКБ Иван Петров»
+
+
+def is_name_word(word: str, first: bool = False) -> bool:
+    """A capitalised word that is a first name, surname or patronymic, an initial, or a word the dictionary
+    does not know, and no place: is_name_word("Петров") is True, is_name_word("Совет") and is_name_word("Женеве")
+    False. A sentence's first word is capitalised anyway: it must be a name or unknown to the dictionary («Готовы…» is not)."""
+    if word.endswith("."):
+        return True  # an initial: «К. Токаева»
+    parts = word.lower().split("-")
+    if any("Geox" in analysis.tag(p) for p in parts):
+        return False
+    if first:
+        return all(any(t in analysis.tag(p) for t in NAME_TAGS) or not analysis.is_dictionary_word(p) for p in parts)
+    return all(any(t in analysis.tag(p) for t in NAME_TAGS) or not analysis.is_dictionary_word(p) or analysis.SURNAME.match(p)
+               for p in parts)
+
+
+@lru_cache(maxsize=1024)
+def question_keys(question: str) -> frozenset[str]:
+    """The question's terms and its words' transliterated consonants (an English question names «Токаев» Tokayev)."""
+    return frozenset(analysis.terms(question)) | {skeleton(w) for w in analysis.words(question) if len(w) > 3}
+
+
+def unnamed(question: str, span: str) -> bool:
+    """A span the question does not name already: some word of it is neither a term of the question nor, across
+    scripts, one of its words: unnamed("Who met Tokayev?", "Токаев") is False."""
+    keys = question_keys(question)
+    return any(analysis.term(w) not in keys and skeleton(w) not in keys for w in analysis.words(span))
+
+
+def named(question: str, person_name: str) -> bool:
+    """Whether the question names this person, by any name of theirs: named("Что сказал Токаев?", "Касым-Жомарт
+    Токаев") is True (unnamed() wants every word named: right for a place, not for a person's full name)."""
+    keys = question_keys(question)
+    return any(analysis.term(w) in keys or skeleton(w) in keys for w in analysis.words(person_name) if len(w) > 2)
+
+
+def persons(text: str) -> list[tuple[int, int]]:
+    """Spans of consecutive name words: persons("Министр Иван Петров встретил Анну Смирнову") == [(8, 19), (29, 42)]."""
+    spans: list[list[int]] = []
+    for m in CAPITALISED_WORD.finditer(text):
+        if not is_name_word(m.group(0), first=not text[: m.start()].strip()) or m.start() == 0 and m.group(0).endswith("."):
+            continue
+        if spans and text[spans[-1][1] : m.start()].strip() == "":
+            spans[-1][1] = m.end()
+        else:
+            spans.append([m.start(), m.end()])
+    return [(a, b) for a, b in spans if " " in text[a:b] or not text[a:b].endswith(".")
+            if any(w.endswith(".") or not surname_shape_only(w) for w in text[a:b].split())]
+
+
+def surname_shape_only(word: str) -> bool:
+    """A dictionary word read as a surname only by its ending: «Советов» (of «совет»), but «Токаев» too, so it
+    names a person only beside a first name or an initial («Касым-Жомарт Токаев», «К. Токаева»)."""
+    parts = word.lower().split("-")
+    return all(analysis.is_dictionary_word(p) and not any(t in analysis.tag(p) for t in NAME_TAGS) for p in parts)
+
+
+def role_before(text: str, start: int) -> int:
+    """Where the title right before a name begins: lowercase nouns and adjectives, acronyms and place names
+    («президент РК», «генеральный секретарь ОДКБ»), up to a verb, a preposition or punctuation."""
+    begin = start
+    for m in reversed(list(re.finditer(r"[^\W\d_]+(?:-[^\W\d_]+)*", text[:start]))[-ROLE_REACH:]):  # «премьер-министр»
+        if text[m.end() : begin].strip():
+            break  # punctuation between
+        word = m.group(0)
+        tag = analysis.tag(word.lower())
+        common = ("NOUN" in tag or "ADJF" in tag) and not any(t in tag for t in NAME_TAGS)  # «Президент», «генеральный»
+        if word.isupper() and len(word) > 1 or "Geox" in tag or common:
+            begin = m.start()
+        else:
+            break
+    return begin
+
+
+# A copula, or a verb of holding a post («Кто возглавлял правительство?», «Кто занимает пост министра?»): the
+# question asks for the name that goes with a title, as «Кто президент Беларуси?» does.
+COPULAS = frozenset({"быть", "являться", "стать", "звать", "становиться", "занимать", "возглавлять", "руководить"})
+NOT_A_TITLE = ("Name", "Surn", "Patr", "Geox", "Orgn", "Abbr")
+
+
+def title_nouns(question: str) -> set[str]:
+    """The terms of the common nouns a question names a person by: title_nouns("Как зовут министра финансов Молдовы?")
+    == {"министр", "финанс"}, the stems of «министра» and «финансов» (not the place)."""
+    return {analysis.term(w) for w in analysis.words(question) if w not in analysis.STOPWORDS
+            and "NOUN" in analysis.tag(w) and not any(g in analysis.tag(w) for g in NOT_A_TITLE)}
+
+
+def asks_a_verb(question: str) -> bool:
+    """A question with a verb other than a copula («Кто принял секретарей?») may be answered by a group or by
+    the speaker of a quote; one without («Кто президент Беларуси?», «Как зовут министра?») asks for a name."""
+    return any(("VERB" in analysis.tag(w) or "INFN" in analysis.tag(w)) and analysis.lemma(w) not in COPULAS
+               for w in analysis.words(question))
+
+
+DESCRIBE = re.compile(r"^\W*(кто так(ой|ая|ое|ие)|who is|who's|who are)\s+", re.I)  # asks who someone is: the sentence says
+
+
+def describes_a_name(question: str) -> bool:
+    """«Кто такой Иван Петров?», "Who is Ivan Petrov?": a name, not a title («Кто такой генсек ОДКБ?», "Who is the
+    president of Tajikistan?" ask for the name that goes with the title)."""
+    m = DESCRIBE.match(question)
+    return bool(m) and all(w[:1].isupper() for w in re.findall(r"[^\W\d_]+", question[m.end():]))
+
+
+def title_terms(text: str, start: int, end: int) -> set[str]:
+    """The terms of a person's title and of a parenthesis right after the name («Путин (в режиме видео-связи)»)."""
+    after = re.match(r"\s*\([^)]{1,80}\)", text[end:])
+    return set(analysis.terms(text[start:end] + (after.group(0) if after else "")))
+
+
+def person(question: str, text: str) -> str:
+    """For a question without a verb, the one person of the sentence the question does not name, with the title
+    before the name: person("Кто генсек?", "Об этом заявил генеральный секретарь ОДКБ Иван Петров.") == "генеральный секретарь ОДКБ Иван Петров";
+    of several, the one whose title shares most words with the question («Кто президент Беларуси?» in a list of
+    presidents); else "" (the sentence answers)."""
+    which = which_person(question)  # «Какой лидер подключался…?» has a verb, but names the kind of person it asks for
+    if asks_a_verb(question) and not which or describes_a_name(question):
+        return ""
+    found = {text[a:b]: (role_before(text, a), a, b) for a, b in persons(text) if not named(question, text[a:b])}
+    asked, nouns = set(analysis.terms(question)), title_nouns(question)
+    shared = {name: asked & title_terms(text, r, b) for name, (r, a, b) in found.items()}
+    if not which and nouns:  # «Как зовут министра…?» is not answered by «президент Иван Петров»
+        found = {name: span for name, span in found.items() if shared[name] & nouns}
+    if len(found) > 1:
+        best = max(len(shared[name]) for name in found)
+        found = {name: span for name, span in found.items() if len(shared[name]) == best} if best else {}
+    if len(found) != 1:
+        return ""
+    r, _, b = next(iter(found.values()))
+    return text[r:b]
+
+
+# «Иван Петров, генеральный секретарь ОДКБ, …»: a title after the name, up to the next punctuation.
+APPOSITION = re.compile(r",\s+([а-яё][^,.;:()«»\"]{2,60}?)\s*(?:[,.;:)]|\s[-–—]\s|$)")
+
+
+def description(question: str, text: str) -> str:
+    """Who the person the question names is, by the title beside the name: description("Кто такой Иван Петров?",
+    "Выступил генеральный секретарь ОДКБ Иван Петров.") == "генеральный секретарь ОДКБ Иван Петров", and from
+    «Иван Петров, министр финансов, заявил…» "Иван Петров, министр финансов"; "" when the sentence gives no title."""
+    for a, b in persons(text):
+        if unnamed(question, text[a:b]):
+            continue  # another person
+        if (r := role_before(text, a)) < a:
+            return text[r:b]
+        m = APPOSITION.match(text, b)
+        if m and any(t in analysis.tag(analysis.words(m.group(1))[0]) for t in ("NOUN", "ADJF")):
+            return f"{text[a:b]}, {m.group(1)}"
+    return ""
+
+
+# Not «каким членом…» (instrumental: in what capacity, a description) nor «о каком…».
+WHICH = re.compile(r"^\W*(?:(?:у|с|к|от|для|при)\s+)?как(?:ой|ая|ого|ому|ую|ие|их)\s+(\w+)", re.I)
+
+
+def which_person(question: str) -> bool:
+    """«Какой лидер…?», «Какого министра…?»: an animate noun after «какой» (pymorphy3's reading) asks for a person."""
+    m = WHICH.match(question)
+    return bool(m) and {"NOUN", "anim"} in analysis.tag(m.group(1).lower())

@@ -18,7 +18,16 @@ from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
 from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
-from rag.answer.phrase import short_date, short_description, short_number, short_organisation, short_person, short_place
+from rag.answer.people import CAPITALISED_WORD, unnamed
+from rag.answer.phrase import (
+    place,
+    short_date,
+    short_description,
+    short_number,
+    short_organisation,
+    short_person,
+    short_place,
+)
 from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
@@ -119,6 +128,15 @@ def number_for_how_many(a: Asked, e: Evidence) -> bool:
     )
 
 
+def place_for_which_place(a: Asked, e: Evidence) -> bool:
+    """«Какая страна…?», «В каком городе…?» need a place the question does not name: «План предложила Молдова»,
+    «Центр откроется в городе Бельцы» and a dateline's «ГРОДНО, 2 мар — …» pass, «План предложили страны региона» not."""
+    if "place_for_which_place" not in a.kinds:
+        return True
+    words = [m.group(0) for m in CAPITALISED_WORD.finditer(e.text)] + [w for w in re.findall(r"\b[А-ЯЁ]{3,}\b", e.text) if capitalised_place(w)]
+    return any("Geox" in analysis.tag(w.lower()) and unnamed(a.question, w) for w in words) or bool(place(a.question, e.text))
+
+
 def role_words_together(a: Asked, e: Evidence) -> bool:
     """«Кто генеральный секретарь ОДКБ?» needs «генеральный секретарь ОДКБ» within a few words:
     «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not."""
@@ -181,6 +199,7 @@ RULES: dict[str, Rule] = {
         Rule("person_for_who", person_for_who),
         Rule("name_for_which_organisation", name_for_which_organisation),
         Rule("number_for_how_many", number_for_how_many),
+        Rule("place_for_which_place", place_for_which_place),
         Rule("role_words_together", role_words_together),
         Rule("question_numbers_in_article", question_numbers_in_article),
         Rule("ordinals_in_article", ordinals_in_article),

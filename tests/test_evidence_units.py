@@ -9,6 +9,8 @@ from rag.retrieve.retriever import ANAPHOR
     "Это наивысший показатель за десять лет.",  # a demonstrative opening the sentence
     "Да, это наша общая задача.",
     "Потенциал этого центра не раскрыт.",
+    "Здесь мы видим подводные камни, отметил министр.",  # «здесь», «тут»: the place the sentence before named
+    "Но тут есть сложности.",
     "Министр заявил, что страна отвергает подобные попытки.",  # a word that only points back, anywhere
     "Он отметил, что указанные меры помогут бюджету.",
 ])
@@ -20,6 +22,7 @@ def test_a_sentence_that_points_back_is_joined_to_the_one_before(sentence):
     "Министр заявил, что бюджет вырастет на пять процентов.",
     "Программа принята в 2020 году и рассчитана на пять лет.",
     "Министр заявил, что это важно для бюджета.",  # «это» deep in a sentence is usually its own subject
+    "Министр заявил, что здесь будет построен завод.",
 ])
 def test_a_sentence_that_stands_alone_is_quoted_alone(sentence):
     assert not ANAPHOR.match(sentence)

@@ -134,6 +134,12 @@ def test_above_the_cap_the_stored_baseline_of_a_smaller_size_is_reused(settings,
     assert largest_baseline(capped.model_copy(update={"bench_baseline_max_chunks": SIZE - 1}), out, 10 * SIZE, [], Generator(capped)) is None
 
 
+def test_above_the_cap_without_a_smaller_baseline_the_run_says_how_to_avoid_building_it(settings, out, report, capfd):
+    capped = settings.model_copy(update={"bench_baseline_max_chunks": SIZE - 1})
+    run_bench(capped, [SIZE], out, quick=True, resume=True, progress=False)  # every phase resumed: fast
+    assert f"put a size ≤ {SIZE - 1} first in --sizes" in capfd.readouterr().err
+
+
 def test_with_a_store_the_postgres_phases_run_on_the_embedded_build(settings, out, report, pg_url):
     """--store on an earlier run's folder: the embedded phases are reused (the PostgreSQL settings change none of
     them), the PostgreSQL build copies the embedded vectors, and two servers under load see a publish."""

@@ -276,6 +276,10 @@ def run_bench(settings: Settings, sizes: list[int], out: Path, quick: bool = Fal
         log(f"[{size}] corpus {corpus.path} ({corpus.seed_files} seed articles + {corpus.articles} generated, "
             f"{corpus.bytes / 2**20:.1f} MB, {'cached' if corpus.cached else f'generated in {corpus.generated_seconds} s'})")
         reference = largest_baseline(settings, out, size, results, generator)
+        if reference is None and size > settings.bench_baseline_max_chunks:
+            log(f"[{size}] no baseline measured at ≤ {settings.bench_baseline_max_chunks} chunks in this run or in {out}: the "
+                f"LangChain baseline is built at {size} chunks (hours at 100 000). To reuse a smaller one instead, put a "
+                f"size ≤ {settings.bench_baseline_max_chunks} first in --sizes (e.g. --sizes 1000,{size}).")
         results.append(SizeRun(settings, corpus, out / "work" / f"size-{size}", resume, progress).run(gold["question"], generator, reference))
         report = {
             "started_at": started,

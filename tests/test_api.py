@@ -17,7 +17,7 @@ import pytest
 from conftest import ADMIN_TOKEN, INTRANET_ORIGIN, ROOT, SEEDS, WEB_TOKEN
 
 from rag.serve.api import create_app
-from rag.serve.ui import languages
+from rag.serve.render import languages
 
 QUESTIONS = [json.loads(line)["question"] for line in (Path(__file__).parent / "data" / "questions.jsonl").open(encoding="utf-8")]
 SHOS = "001_6b3bc755e8fe2ed9.txt"

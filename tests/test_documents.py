@@ -8,7 +8,7 @@ from rag.errors import DocumentError
 from rag.serve.documents import admin_allowed, safe_file_name
 from rag.serve.logs import question_record
 from rag.serve.panel import render_documents
-from rag.serve.ui import ui_texts
+from rag.serve.render import ui_texts
 from rag.serve.watch import ArticleFilter, describe
 
 

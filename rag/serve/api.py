@@ -32,14 +32,8 @@ from rag.serve import feedback as feedback_mod
 from rag.serve.events import sse
 from rag.serve.guard import Guard
 from rag.serve.live import Live
-from rag.serve.ui import (
-    STATIC,
-    languages,
-    mount_chat,
-    render_demo,
-    render_source,
-    widget_js,
-)
+from rag.serve.render import STATIC, languages, render_demo, render_source
+from rag.serve.ui import mount_chat, widget_js
 
 MAX_K = 50  # more chunks than this are never read as evidence; a huge k only costs time
 # Our own pages run no inline code: documents and questions can never become script there.

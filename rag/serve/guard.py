@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection
 
 from rag.config import Settings
 from rag.serve import documents
-from rag.serve.ui import ui_texts
+from rag.serve.render import ui_texts
 
 COOKIE = "rag_token"
 OPEN_PATHS = {"/widget.js", "/api/health", "/docs", "/openapi.json", "/favicon.ico"}

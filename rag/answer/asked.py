@@ -6,11 +6,10 @@ import re
 from dataclasses import dataclass
 
 from rag.answer import numerals
-from rag.answer.names import question_names
+from rag.answer.names import CYRILLIC, question_names
 from rag.config import Settings
 from rag.index import analysis
 
-CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
 # Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
 WHICH_ORGANISATION = re.compile(
@@ -82,10 +81,11 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     role = (frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN")
             and not set(analysis.words(m["phrase"])) <= set(names) else None)
     marked = ACRONYM.findall(question) if russian else []
+    main, first = main_clause(question), opening(question)
     return Asked(
         question=question,
-        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(main_clause(question))),
-        leads=frozenset(name for name, pattern in ASKS.items() if pattern.search(opening(question))),
+        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(main)),
+        leads=frozenset(name for name, pattern in ASKS.items() if pattern.search(first)),
         numbers=numerals.numbers(question),
         ordinals=frozenset(numerals.ordinals(question)),
         role=role,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.answer.extract import candidates, short_answer
 from rag.answer.rules import Asked, asked, confidence, enabled, threshold
 from rag.config import Settings
 from rag.retrieve.retriever import Evidence
@@ -45,20 +46,17 @@ def explain(question: str, evidence: list[Evidence], coverage: float, settings: 
     """explain("Когда прошла встреча?", [e("Встреча прошла в Астане."), e("Встреча прошла 9 мая.")], …) lists the
     first as rejected by time_for_when and chooses the second, with the phrase «9 мая» from short_date."""
     a = asked(question, coverage, settings)
-    verdicts, chosen, best = [], None, None
+    best = next(candidates(a, evidence), None)  # decide()'s own choice
+    verdicts, chosen = [], None
     for e in evidence:
-        failed = first_failed(a, e, "evidence")
-        if failed is None and chosen is None:
-            chosen, best = len(verdicts), e
-        if len(verdicts) < shown or chosen == len(verdicts):
-            verdicts.append(Verdict(e.source, e.text, round(confidence(question, e, coverage, settings), 4), failed))
-        if chosen is not None and len(verdicts) >= shown:
+        if e is best:
+            chosen = len(verdicts)
+        if len(verdicts) < shown or e is best:
+            verdicts.append(Verdict(e.source, e.text, round(confidence(question, e, coverage, settings), 4), first_failed(a, e, "evidence")))
+        if (best is None or chosen is not None) and len(verdicts) >= shown:
             break
-    refused_by = phrase_rule = None
-    phrase = ""
-    if best is not None:
-        refused_by = first_failed(a, best, "answer")
-        phrase_rule, phrase = next(((r.name, p) for r in enabled(settings, "phrase") if (p := r.check(a, best))), (None, ""))
+    refused_by = first_failed(a, best, "answer") if best is not None else None
+    phrase_rule, phrase = short_answer(a, best) if best is not None else (None, "")
     return Explanation(a, threshold(question, settings), verdicts, chosen, refused_by, phrase_rule, phrase)
 
 

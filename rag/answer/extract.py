@@ -85,5 +85,11 @@ def decide(question: str, evidence: list[Evidence], coverage: float, settings: S
             citations.append(Citation(e.source, e.text, e.start, e.end, round(e.score, 4)))
             if len(citations) >= settings.max_citations:
                 break  # no further evidence is checked
-    short = next((p for r in enabled(settings, "phrase") if (p := r.check(a, best))), "")
+    _, short = short_answer(a, best)
     return Answer(question, short or tidy(best.text), False, citations)  # the citation quotes the whole sentence
+
+
+def short_answer(a: Asked, best: Evidence) -> tuple[str | None, str]:
+    """The first enabled phrase rule that cuts a short answer from the chosen sentence, and the phrase; (None, "")
+    when the sentence is the answer."""
+    return next(((r.name, p) for r in enabled(a.settings, "phrase") if (p := r.check(a, best))), (None, ""))

@@ -93,20 +93,22 @@ def number(counted: str | None, text: str) -> str:
 PLACE = re.compile(r"(?<![\w-])(?:в|во|на|из|с|со|к|ко|под|около|у)\s+(?:(?:город\w*|столиц\w*|стран\w*|област\w*|регион\w*)\s+)?"
                    r"([А-ЯЁ][а-яё]+(?:[-\s][А-ЯЁ][а-яё]+)*)")
 # «Какая страна…?», «Какой город…?»: the place is the subject or object, named without a preposition.
-WHICH_PLACE = re.compile(r"^\W*как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*\b", re.I)
+WHICH_PLACE_WORDS = r"как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*"
+WHICH_PLACE = re.compile(rf"^\W*{WHICH_PLACE_WORDS}\b", re.I)
 
 
 def place(question: str, text: str) -> str:
     """The one place after a preposition that the question does not name: place("Где пройдет саммит?", "Саммит пройдет в
     Астане летом.") == "в Астане"; for «Какая страна…?» the one place name: place("Какая страна предложила план?",
     "План предложила Молдова.") == "Молдова"; "" when there are several or none."""
-    found = {m.group(0) for m in PLACE.finditer(text)
-             if unnamed(question, m.group(1)) and all(
-                 "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) for w in analysis.words(m.group(1)))}
     if WHICH_PLACE.match(question):  # the name as a dictionary writes it: «вовлечению Афганистана» → «Афганистан»
         found = {analysis.lemma(m.group(0).lower()).capitalize() if "-" not in m.group(0) else m.group(0)
                  for m in CAPITALISED_WORD.finditer(text)
                  if "Geox" in analysis.tag(m.group(0).lower()) and unnamed(question, m.group(0))}
+    else:
+        found = {m.group(0) for m in PLACE.finditer(text)
+                 if unnamed(question, m.group(1)) and all(
+                     "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) for w in analysis.words(m.group(1)))}
     return short(found.pop()) if len(found) == 1 else ""
 
 
@@ -127,8 +129,7 @@ OPENS = {
     "year": re.compile(r"^\W*((?:в|с|до|к) как(?:ом|ого|ому) год\w*|как(?:ого|ой) год\w*|(?:in )?(?:what|which) year)\b", re.I),
     "person": re.compile(r"^\W*(кто|who|whose|чь[яеийю]\w*|как зовут|как(?:ое|ая) (?:имя|фамилия))\b", re.I),
     "place": re.compile(r"^\W*(где|куда|откуда|where|(?:в|из|на) как(?:ом|ой|ую|ое|ого|их) (?:\w+ )?(?:город|стран|столиц|мест|регион)"
-                        r"\w*|как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*|"
-                        r"(?:in )?(?:what|which) (?:city|country|place))\b", re.I),
+                        rf"\w*|{WHICH_PLACE_WORDS}|(?:in )?(?:what|which) (?:city|country|place))\b", re.I),
 }
 
 

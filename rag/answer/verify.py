@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from razdel import sentenize
 
+from rag.answer.names import NAME_GRAMMEMES
 from rag.index import analysis
 
 CITE = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
@@ -18,7 +19,6 @@ QUOTED = re.compile(r"«([^»]{2,})»|“([^”]{2,})”|\"([^\"]{2,})\"")
 MONTH = re.compile(r"^(январ|феврал|март|апрел|ма[йяею]$|июн|июл|август|сентябр|октябр|ноябр|декабр)")
 MARKDOWN = re.compile(r"\*\*|__|^\s*(?:[-*•]|\d+\.)\s+")  # bold, and a list item's bullet or number
 NEGATION = frozenset({"не", "нет", "ни", "никогда", "никто", "ничего"})
-NAMED = ("Name", "Surn", "Patr", "Geox", "Orgn", "Abbr", "Trad")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def claims(sentence: str) -> list[tuple[str, list[str]]]:
             found.append((w, [low]))
         elif analysis.tagged(low, "NUMR") or MONTH.match(low):
             found.append((w, [analysis.term(low)]))
-        elif w[0].isupper() and (i > 0 or analysis.tagged(low, *NAMED) or not analysis.is_dictionary_word(low)):
+        elif w[0].isupper() and (i > 0 or analysis.tagged(low, *NAME_GRAMMEMES) or not analysis.is_dictionary_word(low)):
             found.append((w, [analysis.term(low)]))
         elif re.search(r"[a-z]", low) and len(low) > 1:  # a Latin word in a Russian answer is a name
             found.append((w, [analysis.term(low)]))

@@ -39,9 +39,10 @@ def expand(question: str, corpus_words: Container[str] = ()) -> str:
         return m.group(0) if low in corpus_words else forms.get(low, m.group(0))
 
     expanded = WORD.sub(one, question)
-    if expanded == question or not WORD.search(tidy(expanded)):
-        return question  # «ну?» is left to the question checks
-    return tidy(expanded)
+    if expanded == question:
+        return question
+    tidied = tidy(expanded)
+    return tidied if WORD.search(tidied) else question  # «ну?» is left to the question checks
 
 
 def tidy(text: str) -> str:

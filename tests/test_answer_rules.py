@@ -34,6 +34,7 @@ CASES = [
     ("question_numbers_in_article", "Какая программа принята на 2031 год?", "Программа на 2031 год принята.", "Программа на 2027 год принята."),
     ("ordinals_in_article", "Где пройдет седьмая встреча?", "Седьмая встреча пройдет в Минске.", "Шестая встреча пройдет в Минске."),
     ("names_in_article", "Когда министры встречались в Женеве?", "Министры встречались в Женеве в мае.", "Министры встречались в Вене в мае."),
+    ("place_adjectives_in_article", "Что открылось в узбекском городе?", "В Узбекистане открылся центр.", "В Казахстане открылся центр."),
     ("acronyms_in_article", "Где пройдет встреча ОДКБ?", "Встреча ОДКБ пройдет в Минске.", "Встреча ШОС пройдет в Минске."),
 ]
 
@@ -174,7 +175,7 @@ PHRASES = [
     ("short_description", "Кто такая Анна Смирнова?", "Анна Смирнова, министр финансов, выступила с докладом.", "Анна Смирнова, министр финансов"),
     ("short_place", "Где пройдет саммит?", "Саммит пройдет в Минске летом.", "в Минске"),
     ("short_place", "Какая страна предложила план?", "План мира предложила Молдова.", "Молдова"),
-    ("short_place", "В каком молдавском городе открылся центр?", "Центр открылся в городе Бельцы.", "в городе Бельцы"),
+    ("short_place", "В каком молдавском городе открылся центр?", "Центр открылся в городе Бельцы на севере Молдовы.", "в городе Бельцы"),
     ("short_place", "Какую страну министр назвал главным партнером?", "Министр назвал главным партнером Молдову.", "Молдова"),
     ("short_organisation", "В какой организации она работает?", "Она работает в «Северном фонде» с 2020 года.", "«Северном фонде»"),
     ("short_organisation", "В какой организации она работает?", "Глава ОО «Северный фонд» Анна Смирнова выступила.", "ОО «Северный фонд»"),
@@ -205,3 +206,17 @@ def test_a_phrase_rule_cuts_the_short_answer_and_decide_cites_the_whole_sentence
 ])
 def test_the_sentence_answers_when_no_phrase_can_be_cut_with_confidence(question, sentence):
     assert decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS).answer == sentence
+
+
+def test_a_place_named_by_an_adjective_is_found_by_its_adjective_or_another_way_of_writing_it():
+    question = "Что сказал американский министр о торговле?"
+    assert passes("place_adjectives_in_article", question, "Министр США высказался о торговле.")
+    assert passes("place_adjectives_in_article", question, "Американская делегация обсудила торговлю.")
+    assert not passes("place_adjectives_in_article", question, "Министр Франции высказался о торговле.")
+
+
+@pytest.mark.parametrize("question", ["Когда прошли президентские выборы?", "Что обсудили на экономическом форуме?",
+                                      "Какие женские организации выступили?"])
+def test_an_adjective_of_no_place_holds_the_article_to_nothing(question):
+    assert asked(question, 1.0, SETTINGS).places == ()
+    assert passes("place_adjectives_in_article", question, "Об этом ничего не сказано.")

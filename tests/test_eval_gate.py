@@ -86,3 +86,22 @@ def test_a_run_that_leaves_a_gated_configuration_out_is_refused(tmp_path):
     check_configs(thresholds, THRESHOLDS, ["test"], ["hybrid"])  # dev does not run: nothing left out
     with pytest.raises(EvalInputError, match="gates configuration.s. dense on dev.*add --config dense"):
         check_configs(thresholds, THRESHOLDS, ["dev"], ["hybrid"])
+
+
+def test_raising_the_gate_raises_by_the_margin_rule_adds_new_sets_and_never_lowers(tmp_path):
+    import json
+
+    from tools.raise_gate import main as raise_gate
+
+    bounds = "[dev.hybrid.min]\nkey_fact_accuracy = 0.7\nrecall_at_1 = 0.95\n[dev.hybrid.max]\nanswered_unanswerable = 3\n" + MEASURED + "recall_at_1 = 0.99\n"
+    run = dict(questions=60, answerable=50, unanswerable=10, false_abstentions=2, answered_unanswerable=1,
+               key_fact_accuracy=0.9, recall_at_1=0.9, abstention_precision=0.818, abstention_recall=0.9)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"sets": {"dev": {"configs": {"hybrid": {"metrics": run}}},
+                                           "new": {"configs": {"hybrid": {"metrics": run}}}}}), encoding="utf-8")
+    raise_gate(report, path := write(tmp_path, bounds))
+    thresholds = read_thresholds(path)
+    assert thresholds["dev"]["hybrid"]["min"]["key_fact_accuracy"] == 0.86  # 0.9 - 2/50
+    assert thresholds["dev"]["hybrid"]["min"]["recall_at_1"] == 0.95  # 0.86 would lower it: left
+    assert thresholds["new"]["hybrid"]["min"]["abstention_recall"] == 0.7 and thresholds["new"]["hybrid"]["max"]["answered_unanswerable"] == 3
+    assert margin_problems(thresholds) == []

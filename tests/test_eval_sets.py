@@ -12,12 +12,13 @@ from rag.evals.sets import EvalSet, pick, read_sets
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_sets_file_lists_the_four_sets_with_the_second_corpus_on_its_own_index():
+def test_the_sets_file_lists_the_five_sets_with_the_second_corpus_on_its_own_index():
     sets = {s.name: s for s in read_sets()}
-    assert list(sets) == ["dev", "test", "contrast", "maint-guide"]
+    assert list(sets) == ["dev", "test", "contrast", "maint-guide", "maint-dev"]
     assert all(s.dataset.is_file() for s in sets.values())
     assert sets["dev"].corpus is None and sets["dev"].index is None  # the run's own corpus and index
     assert sets["maint-guide"].corpus.name == "maint-guide-ru" and sets["maint-guide"].index.name == "maint-guide"
+    assert (sets["maint-dev"].corpus, sets["maint-dev"].index) == (sets["maint-guide"].corpus, sets["maint-guide"].index)
 
 
 def test_dataset_values_pick_sets_by_name_path_or_path_with_folders():

@@ -217,3 +217,35 @@ def test_a_page_without_a_charset_in_cp1251_reads_as_russian(tmp_path):
     body = "<p>" + "Новый мост через реку откроют весной, сообщили в мэрии города. " * 5 + "</p>"
     (tmp_path / "page.html").write_bytes(f"<html><head><title>Мост</title></head><body>{body}</body></html>".encode("cp1251"))
     assert load_document(tmp_path / "page.html", tmp_path).text.startswith("Новый мост через реку откроют весной")
+
+
+def test_list_items_table_rows_and_code_are_marked_items_in_every_structured_format(tmp_path):
+    """The reader knows what is a list item, a table row or a code block: they are items, not headings, so
+    evidence can join them to the sentence that introduces them."""
+    import docx
+
+    (tmp_path / "page.html").write_text(
+        "<html lang='ru'><head><meta charset='utf-8'><title>Пакеты для сборки</title></head><body><main><article>"
+        "<h1>Пакеты для сборки</h1><p>Эта страница перечисляет пакеты, которые нужны для сборки программ из исходного кода.</p>"
+        "<p>Поставьте пакеты:</p><ul><li>autoconf</li><li>automake</li></ul><pre>$ make install</pre>"
+        "<p>После этого сборка пойдет без ошибок и без лишних вопросов со стороны системы.</p></article></main></body></html>",
+        encoding="utf-8")
+    (tmp_path / "page.md").write_text("# Пакеты для сборки\n\nПоставьте пакеты:\n\n- autoconf\n- automake\n\n"
+                                      "```\n$ make install\n```\n\n| Пакет | Версия |\n|---|---|\n| autoconf | 2.71 |\n", encoding="utf-8")
+    d = docx.Document()
+    d.add_paragraph("Поставьте пакеты:")
+    d.add_paragraph("autoconf", style="List Bullet")
+    d.add_paragraph("automake", style="List Bullet")
+    d.save(str(tmp_path / "page.docx"))
+    for name in ("page.html", "page.md", "page.docx"):
+        doc = load_document(tmp_path / name, tmp_path)
+        items = [doc.text[a:b] for a, b in doc.items]
+        assert items[:2] == ["autoconf", "automake"], (name, items)
+        assert "Поставьте пакеты:" not in items and not set(items) & {doc.text[a:b] for a, b in doc.headings}
+    assert "$ make install" in items_of(tmp_path / "page.md") and "autoconf | 2.71" in items_of(tmp_path / "page.md")
+    assert "$ make install" in items_of(tmp_path / "page.html")
+
+
+def items_of(path: Path) -> list[str]:
+    doc = load_document(path, path.parent)
+    return [doc.text[a:b] for a, b in doc.items]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer import numerals
-from rag.answer.names import CYRILLIC, question_names
+from rag.answer.names import CYRILLIC, place_adjectives, question_names
 from rag.config import Settings
 from rag.index import analysis
 
@@ -61,6 +61,7 @@ class Asked:
     role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
     distinctive: frozenset[str]  # terms of the question's acronyms: must occur in the article
     names: tuple[str, ...]  # names the question mentions (people, places, brands): each must occur in the article
+    places: tuple[tuple[str, frozenset[str]], ...]  # places it names by an adjective («узбекском»): (stem, places)
     counted: str | None  # the noun «сколько» counts, as a lemma: "страна" in «Сколько стран…»
     russian: bool  # the answer must share a word with the question
     coverage: float  # share of the question's words that the articles use
@@ -91,6 +92,7 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
         role=role,
         distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
         names=names,
+        places=place_adjectives(question) if russian else (),
         counted=numerals.counted_noun(question) if russian else None,
         russian=russian,
         coverage=coverage,

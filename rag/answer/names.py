@@ -96,3 +96,34 @@ def capitalised_place(name: str) -> bool:
     """capitalised_place("БИШКЕК") is True; capitalised_place("ОДКБ"), capitalised_place("США") and a quoted name are False."""
     reading = analysis.tag(name.lower())
     return name.isalpha() and "Geox" in reading and "Abbr" not in reading
+
+
+# A lowercase adjective of a place («узбекском», «российский», «американская»): the question names that place. Not
+# «-ческий» (экономический, политический): those come from common nouns.
+PLACE_ADJECTIVE = re.compile(r"(?<!че)[сц]к(?:ий|ой)$")
+LOWERCASE_WORD = re.compile(r"(?<![\w-])[а-яё]+(?![\w-])")
+
+
+def place_adjectives(question: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The places a question names by an adjective, each as (the adjective's stem, the dictionary's places that
+    begin with it): place_adjectives("Что открылось в узбекском городе?") == (("узбе", {"узбекистан", …}),); an
+    adjective no place begins like («президентском», «женском») names none."""
+    found = []
+    for w in LOWERCASE_WORD.findall(question.replace("ё", "е")):
+        lemma = analysis.lemma(w)
+        if "ADJF" not in analysis.tag(w) or not PLACE_ADJECTIVE.search(lemma) or len(stem := lemma[:-4]) < PREFIX_MIN:
+            continue
+        prefix = stem[: max(PREFIX_MIN, len(stem) - 2)]  # «американ» → «америк» (Америка), «россий» → «росс»
+        if places := analysis.places_starting(prefix):
+            found.append((prefix, places))
+    return tuple(dict.fromkeys(found))
+
+
+def place_in_article(prefix: str, places: frozenset[str], document: str) -> bool:
+    """The article has a word that begins like the adjective («узбекский», «Узбекистан» for «узбе»), or names one
+    of its places another way (rag/data/names.toml: «американский» ~ «США»)."""
+    terms = article_prefixes(document)
+    i = bisect_left(terms, prefix)
+    if i < len(terms) and terms[i].startswith(prefix):
+        return True
+    return any(name_in_article(p, document) for p in places if analysis.term(p) in same_names())

@@ -16,7 +16,7 @@ from typing import Literal
 
 from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
-from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article
+from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article, place_in_article
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
 from rag.answer.people import CAPITALISED_WORD, unnamed
 from rag.answer.phrase import (
@@ -162,6 +162,13 @@ def names_in_article(a: Asked, e: Evidence) -> bool:
     return all(name_in_article(n, e.document) for n in a.names)
 
 
+def place_adjectives_in_article(a: Asked, e: Evidence) -> bool:
+    """A place a Russian question names by an adjective must occur in the article: «Что открылось в узбекском
+    городе?» is not answered by an article that names neither Узбекистан nor anything узбекское; «Что сказал
+    американский министр?» is by one about США (rag/data/names.toml)."""
+    return all(place_in_article(prefix, places, e.document) for prefix, places in a.places)
+
+
 def acronyms_in_article(a: Asked, e: Evidence) -> bool:
     """Acronyms of a Russian question must occur in the article: «ОДКБ» is not answered by an article about «ШОС»."""
     return not a.distinctive or a.distinctive <= article_terms(e.document)  # an article's terms: ~3 ms
@@ -205,6 +212,7 @@ RULES: dict[str, Rule] = {
         Rule("ordinals_in_article", ordinals_in_article),
         Rule("acronyms_in_article", acronyms_in_article),
         Rule("names_in_article", names_in_article),
+        Rule("place_adjectives_in_article", place_adjectives_in_article),
         Rule("confident", confident, "answer"),
         Rule("short_date", short_date, "phrase"),
         Rule("short_number", short_number, "phrase"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from itertools import islice
 
 import pymorphy3
 import Stemmer
@@ -113,3 +114,13 @@ def inflect(word: str, case: str) -> str:
     if form is None:
         return word
     return form.word[:1].upper() + form.word[1:] if word[:1].isupper() else form.word
+
+
+@lru_cache(maxsize=4096)
+def places_starting(prefix: str, limit: int = 400) -> frozenset[str]:
+    """Lemmas of the place names (Geox) pymorphy3's dictionary has that begin with a lowercase prefix:
+    places_starting("узбе") holds "узбекистан"; places_starting("през") is empty."""
+    with _lock:
+        keys = list(islice(_morph.dictionary.words.iterkeys(prefix), limit))
+        readings = [_morph.parse(k)[0] for k in dict.fromkeys(keys)]
+    return frozenset(p.normal_form.replace("ё", "е") for p in readings if "Geox" in p.tag)

@@ -198,7 +198,7 @@ class _Documents(Mapping):
 
     def _fetch(self, source: str) -> Document | None:
         row = self.store.conn.execute(f"SELECT doc FROM rag_documents WHERE source = %(s)s AND {LIVE}", {**self.store._v, "s": source}).fetchone()
-        return None if row is None else Document(**{**row[0], "paragraphs": [tuple(p) for p in row[0]["paragraphs"]]})
+        return None if row is None else Document.from_dict(row[0])
 
     def __getitem__(self, source: str) -> Document:
         if (doc := self._get(source)) is None:

@@ -296,7 +296,7 @@ def load(index_dir: Path, expected: dict | None = None, nprobe=None, mmap: bool 
         documents = {}
         for line in text.splitlines():
             d = json.loads(line)
-            documents[d["source"]] = Document(**{**d, **{k: [tuple(p) for p in d.get(k, [])] for k in ("paragraphs", "headings")}})
+            documents[d["source"]] = Document.from_dict(d)
         current_file = path / "chunks"
         chunks = ChunkTable.load(current_file, documents)
         current_file = path / DENSE

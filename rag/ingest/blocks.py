@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PARAGRAPH, HEADING = "paragraph", "heading"
+# An "item" is a list item, a table row, a code block or a block quote: a part of what the paragraph before it introduces
+# («Поставьте пакеты:» and then «autoconf», «automake»), not a sentence that stands alone.
+PARAGRAPH, HEADING, ITEM = "paragraph", "heading", "item"
 
 
 @dataclass(frozen=True)
 class Block:
-    """One paragraph, list item, table row or code block (kind "paragraph"), or a heading (kind "heading")."""
+    """One paragraph (kind "paragraph"), list item, table row or code block (kind "item"), or a heading (kind "heading")."""
 
     text: str
     kind: str = PARAGRAPH

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from rag.config import DATA_DIR, file_hash
-from rag.ingest.blocks import HEADING, Block
+from rag.ingest.blocks import HEADING, ITEM, Block
 
 RULES_FILE = DATA_DIR / "boilerplate.toml"
 # Bump when the cleaning code changes what it keeps; a rule edit in RULES_FILE needs no bump (its hash is in config()).
-VERSION = 3  # 3: linear repeat check (issue 18); 2: blocks with headings from every format, tables of contents dropped
+VERSION = 4  # 4: list items, table rows and code blocks marked (items); 3: linear repeat check (issue 18); 2: blocks with headings from every format, tables of contents dropped
 
 
 def config() -> dict:
@@ -47,6 +47,7 @@ class CleanText:
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (line, reason) for `rag inspect`
     headings: list[tuple[int, int]] = field(default_factory=list)  # spans of `paragraphs` that are headings
     dateline_outlet: str | None = None  # the agency a dateline names ("… — Sputnik.")
+    items: list[tuple[int, int]] = field(default_factory=list)  # spans of `paragraphs` that are list items, rows, code
 
 
 @cache
@@ -136,13 +137,12 @@ def clean_blocks(blocks: list[Block], title: str | None = None, structured: bool
         date = date or m.group(2)
     texts = [p.text for p in paragraphs]
     title = title or _title(texts, dateline)
-    text, spans, headings, pos = "\n\n".join(texts), [], [], 0
+    text, spans, headings, items, pos = "\n\n".join(texts), [], [], [], 0
     for p in paragraphs:
         spans.append((pos, pos + len(p.text)))
-        if p.kind == HEADING:
-            headings.append(spans[-1])
+        {HEADING: headings, ITEM: items}.get(p.kind, []).append(spans[-1])
         pos += len(p.text) + 2
-    return CleanText(text, title, date, dateline, spans, dropped, headings, outlet)
+    return CleanText(text, title, date, dateline, spans, dropped, headings, outlet, items)
 
 
 def _title(paragraphs: list[str], dateline: str | None) -> str:

@@ -48,6 +48,12 @@ class Document:
     language: str | None = None
     format: str = "text"
     origin: str = ""
+    items: list[tuple[int, int]] = field(default_factory=list)  # list items, table rows, code blocks (not HTML's <p>)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Document:
+        """A document as a store saved it (JSON): spans back to tuples, so `span in doc.headings` holds."""
+        return cls(**{**d, **{k: [tuple(p) for p in d.get(k, [])] for k in ("paragraphs", "headings", "items")}})
 
     def section_span(self, position: int) -> tuple[int, int] | None:
         """The span of the heading of the section that holds `position` of the text (None before the first)."""
@@ -150,6 +156,7 @@ def read_document(
         paragraphs=cleaned.paragraphs,
         sha256=hashlib.sha256(data).hexdigest(),
         headings=cleaned.headings,
+        items=cleaned.items,
         date_inferred=inferred,
         outlet=extracted.outlet or cleaned.dateline_outlet or metadata.find_outlet(lines),
         author=extracted.author,

@@ -8,12 +8,12 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 
 from rag.errors import BadFileError
-from rag.ingest.blocks import HEADING, Block, Extracted
+from rag.ingest.blocks import HEADING, ITEM, Block, Extracted
 
 
 def _kind(paragraph) -> str:
     name = (paragraph.style.name if paragraph.style is not None else "") or ""
-    return HEADING if name.startswith(("Heading", "Title")) else "paragraph"
+    return HEADING if name.startswith(("Heading", "Title")) else ITEM if name.startswith("List") else "paragraph"
 
 
 def read_docx(data: bytes) -> Extracted:
@@ -25,7 +25,7 @@ def read_docx(data: bytes) -> Extracted:
     blocks, title = [], None
     for item in document.iter_inner_content():
         if isinstance(item, docx.table.Table):
-            blocks += [Block(" | ".join(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip()))) for row in item.rows]
+            blocks += [Block(" | ".join(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip())), ITEM) for row in item.rows]
         else:
             blocks.append(Block(item.text, _kind(item)))
             if blocks[-1].kind == HEADING and item.style.name == "Title":

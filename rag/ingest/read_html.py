@@ -11,7 +11,7 @@ import trafilatura
 from lxml import etree
 
 from rag.errors import BadFileError
-from rag.ingest.blocks import HEADING, PARAGRAPH, Block, Extracted
+from rag.ingest.blocks import HEADING, ITEM, PARAGRAPH, Block, Extracted
 
 # Inline markup carries no structure for us; trafilatura reorders nested inline elements («<code><em><code>»)
 # and so cuts sentences: they are unwrapped to their text first.
@@ -65,15 +65,16 @@ def _walk(node, blocks: list[Block]) -> None:
             blocks.append(Block(_words(child), HEADING))
         elif child.tag == "list":
             for item in child.iterchildren("item"):
-                blocks.append(Block(_item_text(item)))
+                blocks.append(Block(_item_text(item), ITEM))
                 _walk([x for x in item if x.tag == "list"], blocks)
         elif child.tag == "table":
             for row in child.iter("row"):
-                blocks.append(Block(" | ".join(w for c in row if (w := _words(c)))))
+                blocks.append(Block(" | ".join(w for c in row if (w := _words(c))), ITEM))
         elif child.tag in ("p", "code", "quote"):
             text = _words(child)
-            heading = text.startswith(MARK)
-            blocks.append(Block(text.removeprefix(MARK).strip(), HEADING if heading else PARAGRAPH))
+            # trafilatura writes <pre> as a quote: a command or a quotation is what the sentence before introduces
+            kind = HEADING if text.startswith(MARK) else ITEM if child.tag in ("code", "quote") else PARAGRAPH
+            blocks.append(Block(text.removeprefix(MARK).strip(), kind))
         else:
             _walk(child, blocks)
 

@@ -1,0 +1,83 @@
+"""Raise the eval gate after an improvement, by the margin rule of eval/thresholds.toml; never lower it.
+
+    python -m tools.raise_gate eval/out/report.json [eval/thresholds.toml]
+
+For every set and configuration of the report: a share's min (over answerable or over unanswerable questions) becomes measured - 2/N (rounded down) when that is
+higher than the min it has, and its measured value is recorded beside it; a set with no bounds yet gets all of
+them (shares' mins, counts' maxes = measured + 2, quotes_unverified = 0). Bounds that would fall are left as
+they are: lowering a gate to let a change in is a decision for a person, not a script.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+# A share and what its N counts (tests/test_eval_gate.py checks the same rule).
+SHARES = {
+    "recall_at_1": "answerable", "recall_at_5": "answerable", "mrr": "answerable", "key_fact_accuracy": "answerable",
+    "token_f1": "answerable", "top_citation_correct": "answerable", "gold_citation_share": "answerable",
+    "abstention_precision": "abstained", "abstention_recall": "unanswerable",
+}
+COUNTS = ("false_abstentions", "answered_unanswerable")
+
+
+def questions(metrics: dict, kind: str) -> int:
+    if kind == "abstained":  # abstentions: right ones on unanswerable questions plus false ones
+        return metrics["unanswerable"] - metrics["answered_unanswerable"] + metrics["false_abstentions"]
+    return metrics[kind]
+
+
+def floor3(x: float) -> float:
+    return math.floor(x * 1000) / 1000
+
+
+def new_section(name: str, config: str, m: dict) -> str:
+    mins = {k: floor3(m[k] - 2 / n) for k, kind in SHARES.items() if m.get(k) is not None and (n := questions(m, kind))}
+    lines = [f"[{name}.{config}.min]", *(f"{k} = {v}" for k, v in mins.items()),
+             f"[{name}.{config}.max]", "quotes_unverified = 0", *(f"{k} = {m[k] + 2}" for k in COUNTS),
+             f"[{name}.{config}.measured]  # {name}, {config}: measured by rag eval on {m['questions']} questions",
+             *(f"{k} = {m[k]}" for k in ("questions", "answerable", "unanswerable", *COUNTS)),
+             *(f"{k} = {round(m[k], 4)}" for k in mins)]
+    return "\n".join(lines) + "\n"
+
+
+def set_line(text: str, section: str, key: str, value) -> str:
+    """`key = value` inside [section], replaced or added at its end."""
+    head = re.search(rf"^\[{re.escape(section)}\][^\n]*\n", text, re.M)
+    end = re.search(r"^\[", text[head.end():], re.M)
+    body_end = head.end() + (end.start() if end else len(text) - head.end())
+    body = text[head.end():body_end]
+    line = f"{key} = {value}\n"
+    body = re.sub(rf"^{key} = .*\n", line, body, flags=re.M) if re.search(rf"^{key} = ", body, re.M) else body + line
+    return text[: head.end()] + body + text[body_end:]
+
+
+def main(report: Path, thresholds: Path) -> None:
+    text = thresholds.read_text(encoding="utf-8")
+    bounds = tomllib.loads(text)
+    for name, s in json.loads(report.read_text(encoding="utf-8"))["sets"].items():
+        if s.get("skipped"):
+            continue
+        for config, result in s["configs"].items():
+            m = result["metrics"]
+            if config not in bounds.get(name, {}):
+                text = text.rstrip("\n") + "\n\n" + new_section(name, config, m)
+                print(f"{name}.{config}: bounds added")
+                continue
+            for k, kind in SHARES.items():
+                # abstention precision's N is the abstentions of the recorded run: raised with its counts only
+                old = bounds[name][config]["min"].get(k) if kind != "abstained" else None
+                if m.get(k) is None or old is None or not (n := questions(m, kind)):
+                    continue
+                if (new := floor3(m[k] - 2 / n)) > old:
+                    text = set_line(set_line(text, f"{name}.{config}.min", k, new), f"{name}.{config}.measured", k, round(m[k], 4))
+                    print(f"{name}.{config}.{k}: min {old} → {new}")
+    thresholds.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2] if len(sys.argv) > 2 else "eval/thresholds.toml"))

@@ -2,7 +2,7 @@
 before it. Made-up sentences for the pattern; the seeds for the quote a reader gets."""
 import pytest
 
-from rag.retrieve.retriever import ANAPHOR
+from rag.retrieve.units import ANAPHOR
 
 
 @pytest.mark.parametrize("sentence", [
@@ -39,7 +39,15 @@ GUIDE = """<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>С�
 <p>Для работы с генератором сценариев сборки поставьте такие пакеты:</p>
 <ul><li>autoconf</li><li>automake</li><li>libtool</li></ul>
 <p>Остальные пакеты поставятся сами, когда вы начнете сборку командой make в каталоге программы.</p>
+<p>Если сборка остановилась с ошибкой компилятора, то</p>
+<ol><li>прочитайте журнал сборки в файле build.log;</li><li>удалите каталог obj и запустите make clean.</li></ol>
 </article></main></body></html>"""
+
+
+def first_quote(rag, question: str) -> str:
+    answer = rag.ask(question)
+    assert not answer.abstained, answer
+    return answer.citations[0].quote
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +58,34 @@ def guide_rag(tmp_path_factory, seed_settings, embedder):
 
 
 def test_a_list_is_quoted_with_the_sentence_that_introduces_it(guide_rag):
-    answer = guide_rag.ask("Какие пакеты поставить для работы с генератором сценариев сборки?")
-    assert not answer.abstained, answer
-    quote = answer.citations[0].quote
+    quote = first_quote(guide_rag, "Какие пакеты поставить для работы с генератором сценариев сборки?")
     assert quote.startswith("Для работы с генератором") and all(p in quote for p in ("autoconf", "automake", "libtool")), quote
     assert "Остальные" not in quote  # the list ends where a sentence begins
+
+
+def test_where_the_reader_marks_a_list_the_paragraph_before_it_introduces_it_without_a_colon(guide_rag):
+    quote = first_quote(guide_rag, "Что делать, если сборка остановилась с ошибкой компилятора?")
+    assert "build.log" in quote and "make clean" in quote, quote
+
+
+NOTES = """Заметки садовода
+
+Совет садоводов поселка Липки обсудил подготовку участков к зиме на собрании в субботу.
+
+Председатель совета перечислил работы, которые нужно закончить до первых заморозков:
+
+укрыть розы лапником
+
+обрезать малину под корень
+
+слить воду из летнего водопровода
+
+Следующее собрание пройдет весной, когда сойдет снег и подсохнут дороги."""
+
+
+def test_in_plain_text_a_colon_introduces_the_short_lines_after_it(tmp_path_factory, seed_settings, embedder):
+    from tests.conftest import seeds_plus
+
+    notes_rag = seeds_plus(tmp_path_factory, seed_settings, embedder, "notes.txt", NOTES)
+    quote = first_quote(notes_rag, "Какие работы нужно закончить садоводам поселка Липки до заморозков?")
+    assert all(w in quote for w in ("розы", "малину", "водопровода")) and "весной" not in quote, quote

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -16,29 +15,12 @@ from rag.encode.embedder import Embedder
 from rag.index import analysis
 from rag.index.interface import Store
 from rag.ingest.chunking import Chunk
-from rag.ingest.corpus import STRUCTURED
 from rag.retrieve import lexicon
 from rag.retrieve.spelling import Speller
 from rag.retrieve.trust import untrusted
+from rag.retrieve.units import Units
 
 QUERY_CACHE = 1024
-# A sentence with a demonstrative among its first three words ("Это наивысший показатель…", "Да, это наша…",
-# "Потенциал этого центра…", «Здесь мы видим…»), or «подобные», «указанные» anywhere, makes no sense alone: it is scored and quoted with the sentence before it.
-ANAPHOR = re.compile(
-    r"^\W*(?:\w+\W+){0,2}?(эт(?:о|от|а|и|ого|ой|ому|им|их|ом|у)|так(?:ой|ая|ое|ие|их|ого|им|ую)|данн\w+|"
-    r"подобн\w+|указанн\w+|именно|поэтому|там|тут|здесь|тогда)\b"
-    # …and words that only point back, wherever they stand («…мы категорически отвергаем подобные подходы»)
-    r"|^.*?\b(?:подобн|указанн|вышеупомянут|вышеназванн|вышеуказанн|вышеперечисленн)\w*\b",
-    re.IGNORECASE,
-)
-HEADING_MAX_WORDS = 15
-# A sentence that ends its paragraph with a colon introduces what follows: «Есть несколько ресурсов…:» and the
-# list items after it are one answer (each item alone is a fragment: «команду aptitude»).
-LIST_INTRO = re.compile(r":\s*$")
-SENTENCE_END = re.compile(r"[.!?…»\"”]$")
-LIST_MAX_ITEMS = 12
-
-
 @lru_cache(maxsize=QUERY_CACHE)
 def question_terms(question: str) -> tuple[str, ...]:
     """A question's index terms: BM25, evidence overlap and coverage each need them."""
@@ -83,7 +65,7 @@ class Retriever:
         self.speller = Speller(index.words)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        self._paragraph_spans: dict[str, tuple[object, dict[int, int], frozenset[int]]] = {}
+        self.units = Units(index)
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding, cached: follow-ups and retries repeat questions."""
@@ -154,88 +136,6 @@ class Retriever:
         weights = self.weights(q_terms)
         return sum(self._weight(weights, t) for t in q_terms if weights[t]) / sum(self._weight(weights, t) for t in q_terms)
 
-    def _previous(self, hit: Hit, i: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
-        """The sentence before sentence i of a hit's chunk and its vector (chunk id, sentence number), looking
-        into the chunk before."""
-        if i:
-            return hit.chunk.sentences[i - 1], (hit.chunk_id, i - 1)
-        before = self.index.chunks[hit.chunk_id - 1] if hit.chunk_id else None
-        if before is None or before.source != hit.chunk.source:
-            return None
-        earlier = [j for j, s in enumerate(before.sentences) if s[1] <= hit.chunk.sentences[0][0]]
-        return (before.sentences[earlier[-1]], (hit.chunk_id - 1, earlier[-1])) if earlier else None
-
-    def _is_heading(self, doc, span: tuple[int, int]) -> bool:
-        """A heading the reader found (HTML, Markdown, DOCX headings, a wrapped text's numbered or FAQ headings),
-        or in a paragraph-per-line text a short paragraph without a full stop. HTML, Markdown and DOCX mark their
-        headings, so there a short line without a full stop is a list item, a term or a command: text."""
-        if self._marked_heading(doc, span):
-            return True
-        if doc.format in STRUCTURED:
-            return False
-        text = doc.text[span[0] : span[1]]
-        return span in doc.paragraphs and len(text.split()) <= HEADING_MAX_WORDS and not SENTENCE_END.search(text)
-
-    @staticmethod
-    def _marked_heading(doc, span: tuple[int, int]) -> bool:
-        return any(a <= span[0] and span[1] <= b for a, b in doc.headings)
-
-    def _list_items(self, hit: Hit, i: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-        """The items (span, vector row) of the list sentence i of a hit's chunk introduces, when it ends its
-        paragraph with a colon: the sentences of the list items, table rows and code blocks the reader marked,
-        or in plain text and PDF the whole paragraphs that do not end like a sentence; read on into the next
-        chunk, as a list does not stop where a chunk does (none when it introduces no list)."""
-        doc = self.index.documents[hit.chunk.source]
-        paragraphs, ends = self._paragraphs(doc)
-        a, b = hit.chunk.sentences[i]
-        if not LIST_INTRO.search(doc.text[a:b]) or b not in ends:
-            return []
-        items = []
-        for span, row in self._following(hit, i):
-            if len(items) == LIST_MAX_ITEMS or not self._is_item(doc, span, paragraphs):
-                break
-            items.append((span, row))
-        return items
-
-    def _following(self, hit: Hit, i: int):
-        """The sentences after sentence i of a hit's chunk, with their vector rows, then those of the next chunk."""
-        yield from ((span, (hit.chunk_id, j)) for j, span in enumerate(hit.chunk.sentences) if j > i)
-        after = hit.chunk_id + 1
-        if after < len(self.index.chunks) and (nxt := self.index.chunks[after]).source == hit.chunk.source:
-            yield from ((span, (after, j)) for j, span in enumerate(nxt.sentences) if span[0] >= hit.chunk.end)
-
-    def _is_item(self, doc, span: tuple[int, int], paragraphs: dict[int, int]) -> bool:
-        if self._marked_heading(doc, span):
-            return False
-        if doc.format in STRUCTURED:
-            return any(a <= span[0] and span[1] <= b for a, b in doc.items)
-        text = doc.text[span[0] : span[1]].rstrip(" ;,")
-        return paragraphs.get(span[0]) == span[1] and not SENTENCE_END.search(text)
-
-    def _paragraphs(self, doc) -> tuple[dict[int, int], frozenset[int]]:
-        """A document's paragraphs as start → end, and their ends; worked out once per document object."""
-        if (held := self._paragraph_spans.get(doc.source)) is None or held[0] is not doc:
-            held = self._paragraph_spans[doc.source] = (doc, dict(doc.paragraphs), frozenset(b for _, b in doc.paragraphs))
-        return held[1], held[2]
-
-    def _units(self, hit: Hit) -> list[tuple[int, int, bool, list[tuple[int, int]]]]:
-        """(start, end, is_heading, vectors as (chunk id, sentence number)) evidence units of a chunk: sentences,
-        with an anaphoric one joined to the sentence before it (across a paragraph break too, but never to a heading),
-        and one that introduces a list joined to its items."""
-        doc = self.index.documents[hit.chunk.source]
-        units, sentences, i = [], hit.chunk.sentences, 0
-        while i < len(sentences):
-            a, b = sentences[i]
-            rows = [(hit.chunk_id, i)]
-            prev = self._previous(hit, i) if ANAPHOR.match(doc.text[a:b]) else None
-            if prev and not self._is_heading(doc, prev[0]):
-                a, rows = prev[0][0], [prev[1], (hit.chunk_id, i)]
-            if items := self._list_items(hit, i):
-                b, rows = items[-1][0][1], rows + [row for _, row in items]
-            units.append((a, b, self._is_heading(doc, (a, b)), rows))
-            i += 1 + sum(c == hit.chunk_id for _, (c, _) in items)  # its items are not units of their own
-        return units
-
     def evidence(self, question: str, hits: list[Hit], n_hits: int | None = None) -> list[Evidence]:
         """Sentences of the top hits, best first, each scored by meaning and shared words; headings are
         marked (they are never the answer); orders to a bot and keyword lists are left out (rag/retrieve/trust.py)."""
@@ -247,9 +147,9 @@ class Retriever:
             doc = self.index.documents[hit.chunk.source]
             # Orders to a bot and keyword lists are never evidence; a chunk of nothing else takes no place
             # among the top chunks (a planted article must not push the real one out).
-            units = [u for u in self._units(hit) if not untrusted(doc.text[u[0] : u[1]])]
+            units = [u for u in self.units.of(hit.chunk, hit.chunk_id) if not untrusted(doc.text[u.start : u.end])]
             used += bool(units)
-            for start, end, heading, rows in units:
+            for start, end, heading, rows in ((u.start, u.end, u.heading, u.rows) for u in units):
                 if (hit.chunk.source, start, end) not in seen:
                     seen.add((hit.chunk.source, start, end))
                     items.append((rank, hit, start, end, heading, doc.text[start:end], rows))

@@ -1,0 +1,131 @@
+"""Evidence units of a retrieved chunk: its sentences, a sentence that points back joined to the one before it,
+and a sentence that introduces a list joined to the list's items. Each unit carries the rows (chunk id, sentence
+number) of the sentence vectors its direction is summed from; the retriever scores units, not sentences."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.index.interface import Store
+from rag.ingest.chunking import Chunk
+from rag.ingest.corpus import STRUCTURED
+
+# A sentence with a demonstrative among its first three words ("Это наивысший показатель…", "Да, это наша…",
+# "Потенциал этого центра…", «Здесь мы видим…»), or «подобные», «указанные» anywhere, makes no sense alone: it is scored and quoted with the sentence before it.
+ANAPHOR = re.compile(
+    r"^\W*(?:\w+\W+){0,2}?(эт(?:о|от|а|и|ого|ой|ому|им|их|ом|у)|так(?:ой|ая|ое|ие|их|ого|им|ую)|данн\w+|"
+    r"подобн\w+|указанн\w+|именно|поэтому|там|тут|здесь|тогда)\b"
+    # …and words that only point back, wherever they stand («…мы категорически отвергаем подобные подходы»)
+    r"|^.*?\b(?:подобн|указанн|вышеупомянут|вышеназванн|вышеуказанн|вышеперечисленн)\w*\b",
+    re.IGNORECASE,
+)
+HEADING_MAX_WORDS = 15
+# A sentence that ends its paragraph with a colon introduces what follows: «Есть несколько ресурсов…:» and the
+# list items after it are one answer (each item alone is a fragment: «команду aptitude»).
+LIST_INTRO = re.compile(r":\s*$")
+SENTENCE_END = re.compile(r"[.!?…»\"”]$")
+LIST_MAX_ITEMS = 12
+
+
+@dataclass(frozen=True)
+class Unit:
+    """[start, end) of Document.text, whether it is a heading, and the sentence vectors' rows it is made of."""
+
+    start: int
+    end: int
+    heading: bool
+    rows: tuple[tuple[int, int], ...]
+
+
+class Units:
+    """The evidence units of one loaded build's chunks."""
+
+    def __init__(self, index: Store):
+        self.index = index
+        self._paragraph_spans: dict[str, tuple[object, dict[int, int], frozenset[int]]] = {}
+
+    def _previous(self, chunk: Chunk, chunk_id: int, i: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The sentence before sentence i of a chunk and its vector (chunk id, sentence number), looking
+        into the chunk before."""
+        if i:
+            return chunk.sentences[i - 1], (chunk_id, i - 1)
+        before = self.index.chunks[chunk_id - 1] if chunk_id else None
+        if before is None or before.source != chunk.source:
+            return None
+        earlier = [j for j, s in enumerate(before.sentences) if s[1] <= chunk.sentences[0][0]]
+        return (before.sentences[earlier[-1]], (chunk_id - 1, earlier[-1])) if earlier else None
+
+    def _is_heading(self, doc, span: tuple[int, int]) -> bool:
+        """A heading the reader found (HTML, Markdown, DOCX headings, a wrapped text's numbered or FAQ headings),
+        or in a paragraph-per-line text a short paragraph without a full stop. HTML, Markdown and DOCX mark their
+        headings, so there a short line without a full stop is a list item, a term or a command: text."""
+        if self._marked_heading(doc, span):
+            return True
+        if doc.format in STRUCTURED:
+            return False
+        text = doc.text[span[0] : span[1]]
+        return span in doc.paragraphs and len(text.split()) <= HEADING_MAX_WORDS and not SENTENCE_END.search(text)
+
+    @staticmethod
+    def _marked_heading(doc, span: tuple[int, int]) -> bool:
+        return any(a <= span[0] and span[1] <= b for a, b in doc.headings)
+
+    def _list_items(self, chunk: Chunk, chunk_id: int, i: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """The items (span, vector row) of the list sentence i of a chunk introduces, when it ends its
+        paragraph with a colon (in HTML, Markdown, DOCX: any paragraph a list follows): the sentences of the list items, table rows and code blocks the reader marked,
+        or in plain text and PDF the whole paragraphs that do not end like a sentence; read on into the chunks
+        after, as a list does not stop where a chunk does (none when it introduces no list)."""
+        doc = self.index.documents[chunk.source]
+        paragraphs, ends = self._paragraphs(doc)
+        a, b = chunk.sentences[i]
+        # Where the reader marks lists, the paragraph before one introduces it, colon or not («…, то» + steps).
+        introduces = LIST_INTRO.search(doc.text[a:b]) or doc.format in STRUCTURED and not self._is_item(doc, (a, b), paragraphs)
+        if b not in ends or not introduces:
+            return []
+        items = []
+        for span, row in self._following(chunk, chunk_id, i):
+            if len(items) == LIST_MAX_ITEMS or not self._is_item(doc, span, paragraphs):
+                break
+            items.append((span, row))
+        return items
+
+    def _following(self, chunk: Chunk, chunk_id: int, i: int):
+        """The sentences after sentence i of a chunk, with their vector rows, then those of the chunks after
+        it in the same document (each sentence once: chunks overlap)."""
+        yield from ((span, (chunk_id, j)) for j, span in enumerate(chunk.sentences) if j > i)
+        end, after = chunk.end, chunk_id + 1
+        while after < len(self.index.chunks) and (nxt := self.index.chunks[after]).source == chunk.source:
+            yield from ((span, (after, j)) for j, span in enumerate(nxt.sentences) if span[0] >= end)
+            end, after = max(end, nxt.end), after + 1
+
+    def _is_item(self, doc, span: tuple[int, int], paragraphs: dict[int, int]) -> bool:
+        if self._marked_heading(doc, span):
+            return False
+        if doc.format in STRUCTURED:
+            return any(a <= span[0] and span[1] <= b for a, b in doc.items)
+        text = doc.text[span[0] : span[1]].rstrip(" ;,")
+        return paragraphs.get(span[0]) == span[1] and not SENTENCE_END.search(text)
+
+    def _paragraphs(self, doc) -> tuple[dict[int, int], frozenset[int]]:
+        """A document's paragraphs as start → end, and their ends; worked out once per document object."""
+        if (held := self._paragraph_spans.get(doc.source)) is None or held[0] is not doc:
+            held = self._paragraph_spans[doc.source] = (doc, dict(doc.paragraphs), frozenset(b for _, b in doc.paragraphs))
+        return held[1], held[2]
+
+    def of(self, chunk: Chunk, chunk_id: int) -> list[Unit]:
+        """The evidence units of a chunk, in order: sentences,
+        with an anaphoric one joined to the sentence before it (across a paragraph break too, but never to a heading),
+        and one that introduces a list joined to its items."""
+        doc = self.index.documents[chunk.source]
+        units, sentences, i = [], chunk.sentences, 0
+        while i < len(sentences):
+            a, b = sentences[i]
+            rows = [(chunk_id, i)]
+            prev = self._previous(chunk, chunk_id, i) if ANAPHOR.match(doc.text[a:b]) else None
+            if prev and not self._is_heading(doc, prev[0]):
+                a, rows = prev[0][0], [prev[1], (chunk_id, i)]
+            if items := self._list_items(chunk, chunk_id, i):
+                b, rows = items[-1][0][1], rows + [row for _, row in items]
+            units.append(Unit(a, b, self._is_heading(doc, (a, b)), tuple(rows)))
+            i += 1 + sum(c == chunk_id for _, (c, _) in items)  # its items are not units of their own
+        return units

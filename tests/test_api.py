@@ -439,3 +439,16 @@ def test_app_py_and_rag_serve_take_host_port_and_prefix(seed_rag, seed_settings)
         for proc in servers.values():
             proc.terminate()
             proc.wait(30)
+
+
+def test_a_list_answer_keeps_its_items_apart_on_one_escaped_line():
+    """A list is quoted with the sentence that introduces it: its paragraphs are shown a line each, not run
+    together, and the HTML stays one line (one block for the Markdown renderer) with every text escaped."""
+    from rag.answer.extract import Answer, Citation
+    from rag.config import Settings
+    from rag.serve.render import render_answer, ui_texts
+
+    text = "Поставьте пакеты:\n\nautoconf\n\n<b>automake</b>"
+    html = render_answer(Answer("q", text, False, [Citation("a.html", text, 0, len(text), 1.0)]), ui_texts("ru"), Settings(), False)
+    assert "Поставьте пакеты:<br>autoconf<br>&lt;b&gt;automake&lt;/b&gt;" in html
+    assert "<b>" not in html and "\n" not in html

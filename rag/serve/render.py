@@ -16,6 +16,7 @@ from rag.answer.metadata import human_date
 from rag.config import Settings
 from rag.ingest.corpus import Document
 from rag.serve import generated
+from rag.serve.generated import one_line
 
 STATIC = Path(__file__).parent / "static"
 UI_TEXTS = Path(__file__).parent.parent / "data" / "ui.toml"
@@ -41,37 +42,31 @@ def source_link(settings: Settings, c: Citation) -> str:
     return f"{settings.root_path}/sources/{quote(c.source)}?start={c.start}&end={c.end}#cited"
 
 
-def _one_line(text: str) -> str:
-    # A single line of escaped HTML is one HTML block for the Markdown renderer: nothing in it is parsed as Markdown.
-    # A lone surrogate (from a broken client) cannot go out as UTF-8: shown as "?".
-    return " ".join(escape(text.encode("utf-8", "replace").decode("utf-8")).split())
-
-
 def render_question(question: str) -> str:
-    return f'<div class="rag-q">{_one_line(question)}</div>'
+    return f'<div class="rag-q">{one_line(question)}</div>'
 
 
 def render_citation(i: int, c: Citation, t: dict, settings: Settings) -> str:
     """One numbered source: its label linking to the highlighted passage, the file, the quote (folded on phones)."""
     label = citation_label(c)
-    file = f'<span class="rag-file rag-cite-file">{_one_line(c.source)}</span>' if label != c.source else ""
-    heading = (f'<span class="rag-cite-heading">{_one_line(t["section"].format(heading=c.heading))}</span>'
+    file = f'<span class="rag-file rag-cite-file">{one_line(c.source)}</span>' if label != c.source else ""
+    heading = (f'<span class="rag-cite-heading">{one_line(t["section"].format(heading=c.heading))}</span>'
                if c.heading and c.heading != c.title else "")
     return (
         f'<li id="rag-src-{i}"><a class="rag-cite" href="{escape(source_link(settings, c))}" target="_blank" rel="noopener" '
-        f'aria-label="{escape(t["open_source_n"].format(n=i, label=label))}">{_one_line(label)}</a>{file}{heading}'
-        f'<details class="rag-quote-box"><summary class="rag-quote">«{_one_line(c.quote)}»</summary>'
-        f'<span class="rag-quote-full">«{_one_line(c.quote)}»</span></details></li>'
+        f'aria-label="{escape(t["open_source_n"].format(n=i, label=label))}">{one_line(label)}</a>{file}{heading}'
+        f'<details class="rag-quote-box"><summary class="rag-quote">«{one_line(c.quote)}»</summary>'
+        f'<span class="rag-quote-full">«{generated.paragraphs(c.quote)}»</span></details></li>'
     )
 
 
 def _understood(ans_question: str, rewritten: bool, t: dict) -> str:
-    return f'<div class="rag-understood">{_one_line(t["understood_as"].format(question=ans_question))}</div>' if rewritten else ""
+    return f'<div class="rag-understood">{one_line(t["understood_as"].format(question=ans_question))}</div>' if rewritten else ""
 
 
 def render_pending(t: dict, understood: str | None = None) -> str:
     """While the articles are searched: the question as understood (only when rewritten) and «ищу в статьях…»."""
-    return f'{_understood(understood, True, t) if understood else ""}<div class="rag-status" role="status">{_one_line(t["searching"])}</div>'
+    return f'{_understood(understood, True, t) if understood else ""}<div class="rag-status" role="status">{one_line(t["searching"])}</div>'
 
 
 def render_answer(ans: Answer, t: dict, settings: Settings, rewritten: bool, decided_ms: float | None = None, sources: bool = True) -> str:
@@ -80,7 +75,7 @@ def render_answer(ans: Answer, t: dict, settings: Settings, rewritten: bool, dec
     tests measure how soon the text is on screen."""
     parts = [_understood(ans.question, rewritten, t)]
     if ans.abstained:
-        parts.append(f'<div class="rag-abstain"><span class="rag-abstain-title">{_one_line(t["abstain"])}</span><br>{_one_line(t["abstain_hint"])}</div>')
+        parts.append(f'<div class="rag-abstain"><span class="rag-abstain-title">{one_line(t["abstain"])}</span><br>{one_line(t["abstain_hint"])}</div>')
         return "".join(parts)
     llm = getattr(ans, "mode", None) == "llm"  # issue 16: each verified sentence carries its own citation numbers
     markers = "" if llm else "".join(f'<sup class="rag-marker">[{i}]</sup>' for i in range(1, len(ans.citations) + 1))
@@ -89,8 +84,8 @@ def render_answer(ans: Answer, t: dict, settings: Settings, rewritten: bool, dec
     parts.append(f'<div class="rag-answer{stamp}">{generated.answer_html(ans)}{markers}</div>{generated.notice_html(ans)}')
     if sources and ans.citations:
         items = "".join(render_citation(i, c, t, settings) for i, c in enumerate(ans.citations, 1))
-        parts.append(f'<div class="rag-sources"><span>{_one_line(t["sources"])}</span><ol>{items}</ol></div>')
-        parts.append(f'<button type="button" class="rag-copy">{_one_line(t["copy"])}</button>')
+        parts.append(f'<div class="rag-sources"><span>{one_line(t["sources"])}</span><ol>{items}</ol></div>')
+        parts.append(f'<button type="button" class="rag-copy">{one_line(t["copy"])}</button>')
     return "".join(parts)
 
 
@@ -101,7 +96,7 @@ def citation_label(c: Citation) -> str:
 
 
 def render_error(message: str, t: dict) -> str:
-    return f'<div class="rag-error">{_one_line(t["error"].format(message=message))}</div>'
+    return f'<div class="rag-error">{one_line(t["error"].format(message=message))}</div>'
 
 
 @cache

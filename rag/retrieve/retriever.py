@@ -21,21 +21,10 @@ from rag.retrieve.trust import untrusted
 from rag.retrieve.units import Units
 
 QUERY_CACHE = 1024
-# A verb the articles never use («упоминал», «замечает») does not say they miss the question's topic: a question
-# rephrases its verb, its topic is in its nouns and names. Such words are left out of coverage.
-PARAPHRASE_POS = ("VERB", "INFN", "GRND", "PRTF", "PRTS", "ADVB")
 @lru_cache(maxsize=QUERY_CACHE)
 def question_terms(question: str) -> tuple[str, ...]:
     """A question's index terms: BM25, evidence overlap and coverage each need them."""
     return tuple(analysis.terms(question))
-
-
-@lru_cache(maxsize=QUERY_CACHE)
-def paraphrase_terms(question: str) -> frozenset[str]:
-    """Terms of the words that only say how a question is put: verbs, participles, gerunds, adverbs.
-    paraphrase_terms("Какой теракт упоминал Токаев?") == {term("упоминал")}."""
-    return frozenset(analysis.term(w) for w in analysis.words(question)
-                     if w not in analysis.STOPWORDS and any(g in analysis.tag(w) for g in PARAPHRASE_POS))
 
 
 @dataclass(frozen=True)
@@ -140,14 +129,11 @@ class Retriever:
         return self.speller.correct(lexicon.expand(question, self.index.words))
 
     def coverage(self, question: str) -> float:
-        """Share of the question's words (idf-weighted) that occur anywhere in the articles, leaving out verbs and
-        adverbs the articles never use (PARAPHRASE_POS): «Какой теракт упоминал Токаев?» covers what «Какой теракт
-        был у Токаева?» covers; «Какая погода у Токаева?» covers less."""
+        """Share of the question's words (idf-weighted) that occur anywhere in the articles."""
         q_terms = set(question_terms(question))
         if not q_terms:
             return 1.0
         weights = self.weights(q_terms)
-        q_terms = {t for t in q_terms if weights[t] or t not in paraphrase_terms(question)} or q_terms
         return sum(self._weight(weights, t) for t in q_terms if weights[t]) / sum(self._weight(weights, t) for t in q_terms)
 
     def evidence(self, question: str, hits: list[Hit], n_hits: int | None = None) -> list[Evidence]:

@@ -168,3 +168,22 @@ def test_calibration_runs_on_validated_sets_with_follow_ups(datasets, seed_rag):
     assert cuts["russian"].total == 4 and cuts["crosslingual"].total == 1
     assert cuts["russian"].current == seed_rag.settings.abstain_threshold
     assert cuts["russian"].correct >= cuts["russian"].current_correct  # the best cut is at least as good as the current
+
+
+def test_an_index_that_no_longer_matches_its_corpus_is_said_to_be_stale(datasets, runs, seed_settings, embedder, tmp_path, capsys):
+    """`rag eval` reads the index as it is and never builds: numbers of an old build say so, on stderr and in
+    the report, with the command that brings the index up to date."""
+    import shutil
+
+    assert runs[0].stale is None  # the seeds' index is up to date
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(seed_settings.corpus_dir, corpus)
+    shutil.copytree(seed_settings.index_dir, index, symlinks=True)
+    (corpus / "zz_new.txt").write_text("Новая статья\n\nСовет поселка Липки обсудил ремонт дороги к станции.", encoding="utf-8")
+    stale = run_eval([EvalSet("small", datasets["small"], corpus, index)], seed_settings, ["bm25"], embedder=embedder,
+                     progress=False, ablation=False)[0]
+    assert stale.stale and "zz_new.txt" in stale.stale, stale.stale
+    assert "rag index --corpus" in capsys.readouterr().err
+    write_outputs([stale], tmp_path / "out")
+    assert "The index is stale" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["sets"]["small"]["stale"] == stale.stale

@@ -161,6 +161,8 @@ def markdown(runs: list[SetRun], failed: dict[str, dict[str, list[dict]]], chart
         if run.skipped:
             parts.append(f"Skipped: {run.skipped}.")
             continue
+        if run.stale:
+            parts.append(f"**The index is stale** ({md(run.stale)}): these are the numbers of the old build. Run `rag index` first.")
         parts += [table(run.results), "### Right answers by question type", breakdown_table(run, "type"),
                   "### Right answers by wording", breakdown_table(run, "style")]
         if run.ablation:
@@ -189,6 +191,7 @@ def set_report(run: SetRun, failed: dict[str, list[dict]]) -> dict:
         return {"dataset": str(run.eval_set.dataset), "corpus": str(run.corpus), "skipped": run.skipped}
     return {
         "dataset": str(run.eval_set.dataset), "corpus": str(run.corpus), "skipped": None, "seconds": run.seconds,
+        "stale": run.stale,
         "configs": {
             r.name: {"metrics": r.metrics, "intervals": r.intervals, "seconds": r.seconds,
                      "by_type": breakdown(run, r, "type"), "by_style": breakdown(run, r, "style"),

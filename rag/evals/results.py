@@ -46,6 +46,7 @@ class SetRun:
     ablation: list[Ablated] = field(default_factory=list)
     seconds: float = 0.0
     skipped: str | None = None
+    stale: str | None = None  # why the index no longer matches its corpus or the stages (the numbers are the old build's)
 
     @property
     def name(self) -> str:

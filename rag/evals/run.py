@@ -3,6 +3,7 @@ intervals, and the answer rules of the gated configuration switched off one at a
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -104,6 +105,10 @@ def run_set(p: Prepared, configs: Sequence[str], embedder: Embedder, bar: tqdm, 
     # The index of a set's own corpus: its documents' cleaned text is what quotes are checked against.
     for name in configs:
         rag = RAG(p.settings.model_copy(update=CONFIGS[name]), embedder)
+        if name == configs[0] and (stale := rag.stale_reason()):  # eval reads the index as it is, never builds
+            run.stale = stale
+            bar.write(f"eval: {p.eval_set.name}: the index is stale ({stale}): its numbers are the old build's; "
+                      f"run `rag index --corpus {p.settings.corpus_dir} --index {p.settings.index_dir}` first", file=sys.stderr)
         texts = {source: doc.text for source, doc in rag.index.documents.items()}
         run.results.append(run_config(name, rag, p.questions, texts, bar))
     gated = next((r for r in run.results if r.name == GATED_CONFIG), None)

@@ -220,3 +220,10 @@ def test_a_place_named_by_an_adjective_is_found_by_its_adjective_or_another_way_
 def test_an_adjective_of_no_place_holds_the_article_to_nothing(question):
     assert asked(question, 1.0, SETTINGS).places == ()
     assert passes("place_adjectives_in_article", question, "Об этом ничего не сказано.")
+
+
+def test_an_adjective_of_a_place_is_no_place_to_answer_where_with():
+    question = "Где пройдет саммит?"
+    sentence = "Идет подготовка к Астанинскому саммиту, которому страна придает значение."
+    assert RULES["short_place"].check(asked(question, 1.0, SETTINGS), evidence(sentence)) == ""
+    assert decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS).answer == sentence  # the sentence answers

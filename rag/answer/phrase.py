@@ -92,6 +92,9 @@ def number(counted: str | None, text: str) -> str:
 # «в Астане», «в городе Алматы»: a preposition, maybe a word for the kind of place, then the name.
 PLACE = re.compile(r"(?<![\w-])(?:в|во|на|из|с|со|к|ко|под|около|у)\s+(?:(?:город\w*|столиц\w*|стран\w*|област\w*|регион\w*)\s+)?"
                    r"([А-ЯЁ][а-яё]+(?:[-\s][А-ЯЁ][а-яё]+)*)")
+# An unknown capitalised word with an adjective's case ending is an adjective of a place, not its name: «к
+# Астанинскому саммиту» names no place to answer «Где…?» with.
+ADJECTIVE_ENDING = re.compile(r"(?:ому|ему|ого|его|ыми|ими)$")
 # «Какая страна…?», «Какой город…?»: the place is the subject or object, named without a preposition.
 WHICH_PLACE_WORDS = r"как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*"
 WHICH_PLACE = re.compile(rf"^\W*{WHICH_PLACE_WORDS}\b", re.I)
@@ -108,7 +111,8 @@ def place(question: str, text: str) -> str:
     else:
         found = {m.group(0) for m in PLACE.finditer(text)
                  if unnamed(question, m.group(1)) and all(
-                     "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) for w in analysis.words(m.group(1)))}
+                     "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) and not ADJECTIVE_ENDING.search(w)
+                     for w in analysis.words(m.group(1)))}
     return short(found.pop()) if len(found) == 1 else ""
 
 

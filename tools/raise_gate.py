@@ -16,19 +16,13 @@ import sys
 import tomllib
 from pathlib import Path
 
-# A share and what its N counts (tests/test_eval_gate.py checks the same rule).
-SHARES = {
-    "recall_at_1": "answerable", "recall_at_5": "answerable", "mrr": "answerable", "key_fact_accuracy": "answerable",
-    "token_f1": "answerable", "top_citation_correct": "answerable", "gold_citation_share": "answerable",
-    "abstention_precision": "abstained", "abstention_recall": "unanswerable",
-}
+from rag.evals.gate import MARGIN_QUESTIONS, step
+
+# The shares the gate bounds from below and the counts it bounds from above; how far one question moves each is
+# gate.step's business, as the margin rule checks it.
+SHARES = ("recall_at_1", "recall_at_5", "mrr", "key_fact_accuracy", "token_f1", "top_citation_correct",
+          "gold_citation_share", "abstention_precision", "abstention_recall")
 COUNTS = ("false_abstentions", "answered_unanswerable")
-
-
-def questions(metrics: dict, kind: str) -> int:
-    if kind == "abstained":  # abstentions: right ones on unanswerable questions plus false ones
-        return metrics["unanswerable"] - metrics["answered_unanswerable"] + metrics["false_abstentions"]
-    return metrics[kind]
 
 
 def floor3(x: float) -> float:
@@ -36,9 +30,9 @@ def floor3(x: float) -> float:
 
 
 def new_section(name: str, config: str, m: dict) -> str:
-    mins = {k: floor3(m[k] - 2 / n) for k, kind in SHARES.items() if m.get(k) is not None and (n := questions(m, kind))}
+    mins = {k: floor3(m[k] - MARGIN_QUESTIONS * unit) for k in SHARES if m.get(k) is not None and (unit := step(k, m))}
     lines = [f"[{name}.{config}.min]", *(f"{k} = {v}" for k, v in mins.items()),
-             f"[{name}.{config}.max]", "quotes_unverified = 0", *(f"{k} = {m[k] + 2}" for k in COUNTS),
+             f"[{name}.{config}.max]", "quotes_unverified = 0", *(f"{k} = {m[k] + MARGIN_QUESTIONS}" for k in COUNTS),
              f"[{name}.{config}.measured]  # {name}, {config}: measured by rag eval on {m['questions']} questions",
              *(f"{k} = {m[k]}" for k in ("questions", "answerable", "unanswerable", *COUNTS)),
              *(f"{k} = {round(m[k], 4)}" for k in mins)]
@@ -47,12 +41,12 @@ def new_section(name: str, config: str, m: dict) -> str:
 
 def set_line(text: str, section: str, key: str, value) -> str:
     """`key = value` inside [section], replaced or added at its end."""
-    head = re.search(rf"^\[{re.escape(section)}\][^\n]*\n", text, re.M)
-    end = re.search(r"^\[", text[head.end():], re.M)
+    head = re.search(rf"^\[{re.escape(section)}\][^\n]*\n", text, re.MULTILINE)
+    end = re.search(r"^\[", text[head.end():], re.MULTILINE)
     body_end = head.end() + (end.start() if end else len(text) - head.end())
     body = text[head.end():body_end]
     line = f"{key} = {value}\n"
-    body = re.sub(rf"^{key} = .*\n", line, body, flags=re.M) if re.search(rf"^{key} = ", body, re.M) else body + line
+    body = re.sub(rf"^{key} = .*\n", line, body, flags=re.MULTILINE) if re.search(rf"^{key} = ", body, re.MULTILINE) else body + line
     return text[: head.end()] + body + text[body_end:]
 
 
@@ -68,12 +62,12 @@ def main(report: Path, thresholds: Path) -> None:
                 text = text.rstrip("\n") + "\n\n" + new_section(name, config, m)
                 print(f"{name}.{config}: bounds added")
                 continue
-            for k, kind in SHARES.items():
+            for k in SHARES:
                 # abstention precision's N is the abstentions of the recorded run: raised with its counts only
-                old = bounds[name][config]["min"].get(k) if kind != "abstained" else None
-                if m.get(k) is None or old is None or not (n := questions(m, kind)):
+                old = bounds[name][config]["min"].get(k) if k != "abstention_precision" else None
+                if m.get(k) is None or old is None or not (unit := step(k, m)):
                     continue
-                if (new := floor3(m[k] - 2 / n)) > old:
+                if (new := floor3(m[k] - MARGIN_QUESTIONS * unit)) > old:
                     text = set_line(set_line(text, f"{name}.{config}.min", k, new), f"{name}.{config}.measured", k, round(m[k], 4))
                     print(f"{name}.{config}.{k}: min {old} → {new}")
     thresholds.write_text(text, encoding="utf-8")

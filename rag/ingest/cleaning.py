@@ -140,7 +140,10 @@ def clean_blocks(blocks: list[Block], title: str | None = None, structured: bool
     text, spans, headings, items, pos = "\n\n".join(texts), [], [], [], 0
     for p in paragraphs:
         spans.append((pos, pos + len(p.text)))
-        {HEADING: headings, ITEM: items}.get(p.kind, []).append(spans[-1])
+        if p.kind == HEADING:
+            headings.append(spans[-1])
+        elif p.kind == ITEM:
+            items.append(spans[-1])
         pos += len(p.text) + 2
     return CleanText(text, title, date, dateline, spans, dropped, headings, outlet, items)
 

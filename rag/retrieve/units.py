@@ -3,7 +3,9 @@ and a sentence that introduces a list joined to the list's items. Each unit carr
 number) of the sentence vectors its direction is summed from; the retriever scores units, not sentences."""
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from rag.index.interface import Store
@@ -27,6 +29,13 @@ SENTENCE_END = re.compile(r"[.!?…»\"”]$")
 LIST_MAX_ITEMS = 12
 
 
+def containing(spans: list[tuple[int, int]], span: tuple[int, int]) -> tuple[int, int] | None:
+    """The one of `spans` (in order, not overlapping: a document's paragraphs, headings or items) that holds
+    `span`, found by bisection: containing([(0, 5), (7, 9)], (7, 8)) == (7, 9); None when none does."""
+    i = bisect_right(spans, (span[0], math.inf)) - 1
+    return spans[i] if i >= 0 and span[1] <= spans[i][1] else None
+
+
 @dataclass(frozen=True)
 class Unit:
     """[start, end) of Document.text, whether it is a heading, and the sentence vectors' rows it is made of."""
@@ -42,7 +51,6 @@ class Units:
 
     def __init__(self, index: Store):
         self.index = index
-        self._paragraph_spans: dict[str, tuple[object, dict[int, int], frozenset[int]]] = {}
 
     def _previous(self, chunk: Chunk, chunk_id: int, i: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
         """The sentence before sentence i of a chunk and its vector (chunk id, sentence number), looking
@@ -64,27 +72,26 @@ class Units:
         if doc.format in STRUCTURED:
             return False
         text = doc.text[span[0] : span[1]]
-        return span in doc.paragraphs and len(text.split()) <= HEADING_MAX_WORDS and not SENTENCE_END.search(text)
+        return containing(doc.paragraphs, span) == span and len(text.split()) <= HEADING_MAX_WORDS and not SENTENCE_END.search(text)
 
     @staticmethod
     def _marked_heading(doc, span: tuple[int, int]) -> bool:
-        return any(a <= span[0] and span[1] <= b for a, b in doc.headings)
+        return containing(doc.headings, span) is not None
 
-    def _list_items(self, chunk: Chunk, chunk_id: int, i: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    def _list_items(self, doc, chunk: Chunk, chunk_id: int, i: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         """The items (span, vector row) of the list sentence i of a chunk introduces, when it ends its
         paragraph with a colon (in HTML, Markdown, DOCX: any paragraph a list follows): the sentences of the list items, table rows and code blocks the reader marked,
         or in plain text and PDF the whole paragraphs that do not end like a sentence; read on into the chunks
         after, as a list does not stop where a chunk does (none when it introduces no list)."""
-        doc = self.index.documents[chunk.source]
-        paragraphs, ends = self._paragraphs(doc)
         a, b = chunk.sentences[i]
         # Where the reader marks lists, the paragraph before one introduces it, colon or not («…, то» + steps).
-        introduces = LIST_INTRO.search(doc.text[a:b]) or doc.format in STRUCTURED and not self._is_item(doc, (a, b), paragraphs)
-        if b not in ends or not introduces:
+        introduces = LIST_INTRO.search(doc.text[a:b]) or doc.format in STRUCTURED and not self._is_item(doc, (a, b))
+        paragraph = containing(doc.paragraphs, (a, b))
+        if not introduces or paragraph is None or paragraph[1] != b:  # an intro ends its paragraph
             return []
         items = []
         for span, row in self._following(chunk, chunk_id, i):
-            if len(items) == LIST_MAX_ITEMS or not self._is_item(doc, span, paragraphs):
+            if len(items) == LIST_MAX_ITEMS or not self._is_item(doc, span):
                 break
             items.append((span, row))
         return items
@@ -98,19 +105,13 @@ class Units:
             yield from ((span, (after, j)) for j, span in enumerate(nxt.sentences) if span[0] >= end)
             end, after = max(end, nxt.end), after + 1
 
-    def _is_item(self, doc, span: tuple[int, int], paragraphs: dict[int, int]) -> bool:
+    def _is_item(self, doc, span: tuple[int, int]) -> bool:
         if self._marked_heading(doc, span):
             return False
         if doc.format in STRUCTURED:
-            return any(a <= span[0] and span[1] <= b for a, b in doc.items)
+            return containing(doc.items, span) is not None
         text = doc.text[span[0] : span[1]].rstrip(" ;,")
-        return paragraphs.get(span[0]) == span[1] and not SENTENCE_END.search(text)
-
-    def _paragraphs(self, doc) -> tuple[dict[int, int], frozenset[int]]:
-        """A document's paragraphs as start → end, and their ends; worked out once per document object."""
-        if (held := self._paragraph_spans.get(doc.source)) is None or held[0] is not doc:
-            held = self._paragraph_spans[doc.source] = (doc, dict(doc.paragraphs), frozenset(b for _, b in doc.paragraphs))
-        return held[1], held[2]
+        return containing(doc.paragraphs, span) == span and not SENTENCE_END.search(text)
 
     def of(self, chunk: Chunk, chunk_id: int) -> list[Unit]:
         """The evidence units of a chunk, in order: sentences,
@@ -124,7 +125,7 @@ class Units:
             prev = self._previous(chunk, chunk_id, i) if ANAPHOR.match(doc.text[a:b]) else None
             if prev and not self._is_heading(doc, prev[0]):
                 a, rows = prev[0][0], [prev[1], (chunk_id, i)]
-            if items := self._list_items(chunk, chunk_id, i):
+            if items := self._list_items(doc, chunk, chunk_id, i):
                 b, rows = items[-1][0][1], rows + [row for _, row in items]
             units.append(Unit(a, b, self._is_heading(doc, (a, b)), tuple(rows)))
             i += 1 + sum(c == chunk_id for _, (c, _) in items)  # its items are not units of their own

@@ -10,8 +10,11 @@ from rag.retrieve.retriever import Evidence
 SETTINGS = Settings()
 
 
-def evidence(text: str, document: str | None = None, overlap: float = 1.0, score: float = 1.0) -> Evidence:
-    return Evidence("made-up.txt", 0, len(text), text, score, score, overlap, 1, False, document or text)
+def evidence(text: str, document: str | None = None, overlap: float = 1.0, score: float = 1.0,
+             entities: tuple[tuple[str, str], ...] = ()) -> Evidence:
+    """A made-up sentence as evidence; `entities` are (name, type) pairs standing for the NER's spans of it."""
+    spans = tuple((text.index(name), text.index(name) + len(name), kind) for name, kind in entities)
+    return Evidence("made-up.txt", 0, len(text), text, score, score, overlap, 1, False, document or text, "", spans)
 
 
 def passes(rule: str, question: str, sentence: str, **kw) -> bool:
@@ -163,6 +166,13 @@ PHRASES = [
     ("short_date", "Когда пройдет ярмарка?", "ГРОДНО, 2 мар — Ярмарка пройдет 5 марта на площади.", "5 марта"),  # not the dateline's
     ("short_date", "Какого числа выступил Петров?", "ГРОДНО, 2 мар — Петров выступил на форуме.", "2 мар"),  # a report of the day
     ("short_number", "Сколько стран подписали договор?", "В 2030 году 5 крупнейших стран подписали договор.", "5 крупнейших стран"),
+    ("short_number", "Сколько соглашений подписали?", "Министры подписали три новых соглашения.", "три новых соглашения"),  # in words
+    ("short_number", "На сколько процентов вырос экспорт?", "Экспорт вырос в 2030 году почти на 30 процентов.", "почти на 30 процентов"),
+    ("short_ordinal", "Которая по счёту это встреча министров?", "Ожидается, что вторая встреча министров пройдет в мае.", "вторая встреча"),
+    ("short_date", "За какой год подвели итоги?", "Министры подвели итоги за 2030 год.", "за 2030 год"),
+    ("short_date", "На какой период принята программа?", "Принята программа на 2030-2035 годы и план.", "на 2030-2035 годы"),
+    ("short_person", "Как зовут министра финансов, который выступил на форуме?", "На форуме выступили министр финансов Иван Петров и Анна Смирнова.",
+     "министр финансов Иван Петров"),  # the relative clause's verb is not what is asked
     ("short_person", "Кто генеральный секретарь союза?", "На встрече выступил генеральный секретарь союза Иван Петров.",
      "генеральный секретарь союза Иван Петров"),
     ("short_person", "Кто возглавлял министерство финансов Молдовы?", "Пришли министр финансов Румынии Иван Петров и министр финансов Молдовы Анна Смирнова.",
@@ -180,6 +190,30 @@ PHRASES = [
     ("short_organisation", "В какой организации она работает?", "Она работает в «Северном фонде» с 2020 года.", "«Северном фонде»"),
     ("short_organisation", "В какой организации она работает?", "Глава ОО «Северный фонд» Анна Смирнова выступила.", "ОО «Северный фонд»"),
 ]
+
+
+# Phrases cut from the spans the NER found at index time: (rule, question, sentence, its spans, the short answer).
+NER_PHRASES = [
+    ("short_person", "Кто заявил об угрозе?", "Об угрозе заявил министр Иван Петров.", (("Иван Петров", "PER"),), "министр Иван Петров"),
+    ("short_person", "Кто рассказал о планах союза?", "Политолог Анна Смирнова рассказала Ивану Петрову о планах союза.",
+     (("Анна Смирнова", "PER"), ("Ивану Петрову", "PER")), ""),  # two people: the sentence says which
+    ("short_person", "Кто выступил на встрече?", "На встрече выступили все министры, — сказал Иван Петров.",
+     (("Иван Петров", "PER"),), ""),  # the verb in the plural: a group did it
+    ("short_person", "Кого поблагодарил министр?", "Министр поблагодарил президента союза Ивана Петрова за работу.",
+     (("Ивана Петрова", "PER"),), "президента союза Ивана Петрова"),  # the verb's object
+    ("short_person", "Кого поблагодарил министр?", "Министр поблагодарил всех участников, а Иван Петров выступил.",
+     (("Иван Петров", "PER"),), ""),  # no name right after the verb
+    ("short_organisation", "Какая организация ЕАЭС создала центр?", "Центр ЕАЭС создала Северная организация сотрудничества.",
+     (("Северная организация сотрудничества", "ORG"),), "Северная организация сотрудничества"),  # no quotes, no acronym
+]
+
+
+@pytest.mark.parametrize(("rule", "question", "sentence", "spans", "short"), NER_PHRASES, ids=[f"{c[0]}-{c[4]}" for c in NER_PHRASES])
+def test_a_phrase_rule_cuts_the_short_answer_from_the_ner_spans(rule, question, sentence, spans, short):
+    assert RULES[rule].check(asked(question, 1.0, SETTINGS), evidence(sentence, entities=spans)) == short
+    assert RULES[rule].check(asked(question, 1.0, SETTINGS), evidence(sentence)) in ("", short)  # without spans: never another
+    answer = decide(question, [evidence(sentence, score=2.0, entities=spans)], 1.0, SETTINGS)
+    assert answer.answer == (short or sentence) and answer.citations[0].quote == sentence
 
 
 @pytest.mark.parametrize(("rule", "question", "sentence", "short"), PHRASES, ids=[f"{c[0]}-{c[3]}" for c in PHRASES])

@@ -44,3 +44,10 @@ def test_extend_and_keep_equal_a_fresh_build(chunk_terms, tmp_path):
         assert np.allclose(grown.scores(terms), BM25.build(chunk_terms).scores(terms), atol=1e-5)
         assert np.allclose(shrunk.scores(terms), BM25.build([chunk_terms[i] for i in rows]).scores(terms), atol=1e-5)
         assert np.array_equal(loaded.scores(terms), grown.scores(terms))
+
+
+def test_a_letter_unicode_gives_no_name_is_read_not_a_crash():
+    # pymorphy3 asks unicodedata.name() of every letter, which raises for Tangut (U+17000): a fuzzed question found it.
+    word = "при" + chr(0x17000)
+    assert analysis.terms(word) and analysis.lemma(word) and "NOUN" not in analysis.tag(chr(0x17000))
+    assert analysis.lemma("шестая") == "шестой"

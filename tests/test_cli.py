@@ -21,6 +21,7 @@ def test_ask_explain_shows_the_analysis_and_the_rules_verdicts(seed_rag, seed_se
     analysis, answer = out.stdout.split("\nanswer:\n")
     assert "question analysis:" in analysis and "→ chosen" in analysis and "acronym terms: одкб" in analysis
     assert "Душанбе" in answer
+    assert "entities (NER, at index time):" in analysis and "«Душанбе» LOC" in analysis
     out = rag("ask", "Где прошла сессия ОДКБ?", "--explain", "--json", "--index", str(seed_settings.index_dir))
     assert json.loads(out.stdout)["answer"] and "question analysis:" in out.stderr  # the JSON stays one object
 

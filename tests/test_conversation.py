@@ -192,6 +192,7 @@ def test_who_said_questions_are_recognised():
     from rag.converse.attribution import asks_who_said
 
     assert asks_who_said("Кто заявил, что рынок вырос?") and asks_who_said("А кто это сказал?")
+    assert asks_who_said("кто там говорил, что рынок вырос?") and asks_who_said("Кто упомянул рост рынка?")  # other verbs of speech
     assert not asks_who_said("Кто генеральный секретарь ОДКБ?")
 
 

@@ -96,12 +96,15 @@ def test_raising_the_gate_raises_by_the_margin_rule_adds_new_sets_and_never_lowe
     bounds = "[dev.hybrid.min]\nkey_fact_accuracy = 0.7\nrecall_at_1 = 0.95\n[dev.hybrid.max]\nanswered_unanswerable = 3\n" + MEASURED + "recall_at_1 = 0.99\n"
     run = dict(questions=60, answerable=50, unanswerable=10, false_abstentions=2, answered_unanswerable=1,
                key_fact_accuracy=0.9, recall_at_1=0.9, abstention_precision=0.818, abstention_recall=0.9)
+    # Recorded as 0.3926: the bound keeps its margin from that (0.27495 → 0.274), not from 0.39265 - 2/17 = 0.27500.
+    new = {**run, "answerable": 17, "token_f1": 0.39264918}
     report = tmp_path / "report.json"
     report.write_text(json.dumps({"sets": {"dev": {"configs": {"hybrid": {"metrics": run}}},
-                                           "new": {"configs": {"hybrid": {"metrics": run}}}}}), encoding="utf-8")
+                                           "new": {"configs": {"hybrid": {"metrics": new}}}}}), encoding="utf-8")
     raise_gate(report, path := write(tmp_path, bounds))
     thresholds = read_thresholds(path)
     assert thresholds["dev"]["hybrid"]["min"]["key_fact_accuracy"] == 0.86  # 0.9 - 2/50
     assert thresholds["dev"]["hybrid"]["min"]["recall_at_1"] == 0.95  # 0.86 would lower it: left
+    assert thresholds["new"]["hybrid"]["min"]["token_f1"] == 0.274
     assert thresholds["new"]["hybrid"]["min"]["abstention_recall"] == 0.7 and thresholds["new"]["hybrid"]["max"]["answered_unanswerable"] == 3
     assert margin_problems(thresholds) == []

@@ -21,6 +21,7 @@ class Verdict:
     text: str
     confidence: float
     rejected_by: str | None
+    entities: tuple[str, ...] = ()  # the NER's spans of the sentence, as «Иван Петров» PER
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def explain(question: str, evidence: list[Evidence], coverage: float, settings: 
         if e is best:
             chosen = len(verdicts)
         if len(verdicts) < shown or e is best:
-            verdicts.append(Verdict(e.source, e.text, round(confidence(question, e, coverage, settings), 4), first_failed(a, e, "evidence")))
+            verdicts.append(Verdict(e.source, e.text, round(confidence(question, e, coverage, settings), 4), first_failed(a, e, "evidence"),
+                                    tuple(f"«{e.text[s:t]}» {kind}" for s, t, kind in e.entities)))
         if (best is None or chosen is not None) and len(verdicts) >= shown:
             break
     refused_by = first_failed(a, best, "answer") if best is not None else None
@@ -77,6 +79,8 @@ def render(x: Explanation) -> str:
     for i, v in enumerate(x.verdicts):
         mark = "→ chosen" if i == x.chosen else f"✗ {v.rejected_by}" if v.rejected_by else "✓ passes (not read: an earlier one won)"
         lines.append(f"  {i + 1}. [{v.confidence:.3f}] {v.source}: «{v.text[:110]}{'…' if len(v.text) > 110 else ''}»  {mark}")
+        if i == x.chosen and v.entities:
+            lines.append(f"     entities (NER, at index time): {', '.join(v.entities)}")
     if x.chosen is None:
         lines.append("decision: abstain, no candidate passed the evidence rules")
     elif x.refused_by:

@@ -100,11 +100,15 @@ def title_nouns(question: str) -> set[str]:
             and "NOUN" in analysis.tag(w) and not any(g in analysis.tag(w) for g in NOT_A_TITLE)}
 
 
+# «…президента Кыргызстана, который участвовал во встрече?»: a relative clause narrows the person, its verb is not asked.
+RELATIVE = re.compile(r",?\s+(?:котор|чей|чья|чьё|чьи|who|which)\w*\b", re.I)
+
+
 def asks_a_verb(question: str) -> bool:
     """A question with a verb other than a copula («Кто принял секретарей?») may be answered by a group or by
     the speaker of a quote; one without («Кто президент Беларуси?», «Как зовут министра?») asks for a name."""
     return any(("VERB" in analysis.tag(w) or "INFN" in analysis.tag(w)) and analysis.lemma(w) not in COPULAS
-               for w in analysis.words(question))
+               for w in analysis.words(RELATIVE.split(question, maxsplit=1)[0]))
 
 
 DESCRIBE = re.compile(r"^\W*(кто так(ой|ая|ое|ие)|who is|who's|who are)\s+", re.I)  # asks who someone is: the sentence says
@@ -143,6 +147,54 @@ def person(question: str, text: str) -> str:
         return ""
     r, _, b = next(iter(found.values()))
     return text[r:b]
+
+
+# «Кто заявил…?», not «Кого принял…?» nor «Кому…?»: the person asked for is the one who did it, the verb's subject.
+WHO_DID = re.compile(r"^\W*(кто|who)\b", re.I)
+
+
+def doer(question: str, text: str, people: list[tuple[int, int]]) -> str:
+    """For «Кто <verb>…?», the one person of the sentence the question does not name, with the title before the
+    name; `people` are the sentence's PER spans, found by the NER at index time: doer("Кто заявил об угрозе?",
+    "Об угрозе заявил министр Иван Петров.", [(25, 36)]) == "министр Иван Петров"; "" when the sentence names
+    none or several (then a group may have done it, or the sentence must say which: it answers)."""
+    if not WHO_DID.match(question) or not asks_a_verb(question) or done_by_many(question, text):
+        return ""
+    found = {text[a:b]: (a, b) for a, b in people if not named(question, text[a:b])}
+    if len(found) != 1:
+        return ""
+    a, b = next(iter(found.values()))
+    return text[role_before(text, a) : b]
+
+
+def done_by_many(question: str, text: str) -> bool:
+    """The sentence puts the question's verb in the plural: «На встрече выступили министры, — сказал Петров» says
+    a group did what «Кто выступил…?» asks, so the one person it names is not the answer."""
+    verbs = {analysis.lemma(w) for w in analysis.words(question) if "VERB" in analysis.tag(w)} - COPULAS
+    same = [w for w in analysis.words(text) if "VERB" in analysis.tag(w) and analysis.lemma(w) in verbs]
+    return bool(same) and all("plur" in analysis.tag(w) for w in same)
+
+
+WHOM = re.compile(r"^\W*(кого|кому|whom)\b", re.I)  # the person asked for is the verb's object
+OBJECT_REACH = 4  # words from the verb to the name: «поблагодарил президента Таджикистана Эмомали Рахмона»
+
+
+def object_of(question: str, text: str, people: list[tuple[int, int]]) -> str:
+    """For «Кого/Кому <verb>…?», the person the sentence names right after the question's verb, with the title between:
+    object_of("Кого поблагодарил министр?", "Министр поблагодарил Ивана Петрова за работу.", [(21, 34)]) ==
+    "Ивана Петрова"; "" when no name follows the verb (a group may be the object: the sentence answers)."""
+    if not WHOM.match(question):
+        return ""
+    verbs = {analysis.lemma(w) for w in analysis.words(question) if "VERB" in analysis.tag(w)} - COPULAS
+    for m in re.finditer(r"[^\W\d_]+", text):
+        if "VERB" not in analysis.tag(m.group(0).lower()) or analysis.lemma(m.group(0).lower()) not in verbs:
+            continue
+        for a, b in people:
+            between = text[m.end() : a]
+            near = a >= m.end() and len(between.split()) <= OBJECT_REACH and not re.search(r"[,.;:!?«»\"]", between)
+            if near and not named(question, text[a:b]):
+                return text[max(m.end(), role_before(text, a)) : b].strip()
+    return ""
 
 
 # «Иван Петров, генеральный секретарь ОДКБ, …»: a title after the name, up to the next punctuation.

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import re
 
+from rag.answer import numerals
 from rag.answer.asked import Asked
 from rag.answer.names import ORG_NAME, capitalised_place
 from rag.answer.numerals import DAY_MONTH, WHEN
 from rag.answer.people import (
     CAPITALISED_WORD,
+    WHOM,
     describes_a_name,
     description,
+    doer,
+    object_of,
     person,
     unnamed,
     which_person,
@@ -79,6 +83,9 @@ def number(counted: str | None, text: str) -> str:
     for m in DIGITS.finditer(text):
         if re.fullmatch(r"\d{4}", m.group(0)) and re.match(r"\s+(год|г\.)", text[m.end() :]):
             continue
+        unit = re.search(r"[^\W\d_]+$", m.group(0))  # «30 процентов»: the scale or unit is the counted noun
+        if unit and counted is not None and analysis.lemma(unit.group(0).lower()) == counted:
+            return short(with_lead(text, m.start(), m.end()))
         clause = re.split(r"[,.;:!?()«»\"]|\s[-–—]\s", text[m.end() :], maxsplit=1)[0]
         words = list(re.finditer(r"[^\W\d_]+", clause))[:NOUN_REACH]
         for w in words:
@@ -86,6 +93,37 @@ def number(counted: str | None, text: str) -> str:
                 if counted is None or analysis.lemma(w.group(0).lower()) == counted:
                     return short(with_lead(text, m.start(), m.end() + w.end()))
                 break
+    return in_words(counted, text)
+
+
+def in_words(counted: str | None, text: str) -> str:
+    """A numeral word with the noun it counts: in_words("соглашение", "Он поддержал принятие трех международных
+    соглашений.") == "трех международных соглашений"; "" when none counts the asked noun."""
+    found = list(re.finditer(r"[^\W\d_]+", text))
+    for i, m in enumerate(found):
+        if "NUMR" not in analysis.tag(m.group(0).lower()):
+            continue
+        for w in found[i + 1 : i + 1 + NOUN_REACH]:
+            if "NOUN" in analysis.tag(w.group(0).lower()):
+                if (counted is None or analysis.lemma(w.group(0).lower()) == counted) and not re.search(r"[,.;:!?]", text[m.end() : w.start()]):
+                    return short(with_lead(text, m.start(), w.end()))
+                break
+    return ""
+
+
+# «Которая по счёту встреча?»: the ordinal word (or «6-я») with the noun after it.
+IN_ORDER = re.compile(r"\b(котор|как)\w+ по сч[её]ту\b", re.I)
+
+
+def ordinal(text: str) -> str:
+    """The first ordinal with its noun: ordinal("Это была первая встреча министров.") == "первая встреча";
+    ordinal("Прошла 6-я встреча.") == "6-я встреча"."""
+    for m in re.finditer(r"\d{1,3}-?[а-я]{1,3}\b|[^\W\d_]+", text):
+        word = m.group(0).lower()
+        if numerals.ordinals(word):
+            noun = re.match(r"\s+([^\W\d_]+)", text[m.end() :])
+            end = m.end() + noun.end() if noun and "NOUN" in analysis.tag(noun.group(1).lower()) else m.end()
+            return short(text[m.start() : end])
     return ""
 
 
@@ -127,10 +165,11 @@ def organisation(question: str, names: list[str]) -> str:
 
 # What a question opens with says which phrase answers it (a subordinate «когда» later on does not).
 OPENS = {
-    "date": re.compile(r"^\W*(когда|when|(?:в|на|с|до|к|ко) как(?:ой|ом|ую|ого) (?:день|дату|году|год|месяц\w*|числ\w*|"
+    "date": re.compile(r"^\W*(когда|when|(?:в|на|с|до|к|ко|за) как(?:ой|ом|ую|ого) (?:день|дату|году|год|месяц\w*|числ\w*|"
                        r"года|времени)|как(?:ого|ой|ая) (?:числа|даты|дня|месяца|года|дата)|(?:in |on )?(?:what|which) "
                        r"(?:date|day|year|month))\b", re.I),
-    "year": re.compile(r"^\W*((?:в|с|до|к) как(?:ом|ого|ому) год\w*|как(?:ого|ой) год\w*|(?:in )?(?:what|which) year)\b", re.I),
+    "year": re.compile(r"^\W*((?:в|с|до|к|за) как(?:ом|ого|ому|ой) год\w*|как(?:ого|ой) год\w*|(?:in )?(?:what|which) year)\b", re.I),
+    "period": re.compile(r"^\W*(на как(?:ой|ие) (?:срок|период|годы)|for (?:what|which) (?:period|years))\b", re.I),
     "person": re.compile(r"^\W*(кто|who|whose|чь[яеийю]\w*|как зовут|как(?:ое|ая) (?:имя|фамилия))\b", re.I),
     "place": re.compile(r"^\W*(где|куда|откуда|where|(?:в|из|на) как(?:ом|ой|ую|ое|ого|их) (?:\w+ )?(?:город|стран|столиц|мест|регион)"
                         rf"\w*|{WHICH_PLACE_WORDS}|(?:in )?(?:what|which) (?:city|country|place))\b", re.I),
@@ -160,11 +199,11 @@ def reported_day(question: str, text: str) -> str:
 
 def short_date(a: Asked, e: Evidence) -> str:
     """«Когда пройдет встреча?» is answered «в пятницу» from «Встреча пройдет в пятницу в Астане», «В каком году…»
-    «в 2025 году», «Какого числа…» «9 августа 2025 года»; «Что сказал Петров, когда выступал?» with the sentence.
+    «в 2025 году», «На какой период…» «на 2024–2029 годы», «Какого числа…» «9 августа 2025 года»; «Что сказал Петров, когда выступал?» with the sentence.
     A dateline's date («АСТАНА, 3 апр — …») is when the report was filed: the answer only when the sentence names no
     other time and the question asks about the past («Когда выступил Петров?»)."""
     text = after_dateline(e.text)
-    if opens_with("year", a.question):
+    if opens_with("year", a.question) or opens_with("period", a.question):
         return year(text)
     return day(text) or time(text) or reported_day(a.question, e.text) if opens_with("date", a.question) else ""
 
@@ -175,11 +214,22 @@ def short_number(a: Asked, e: Evidence) -> str:
     return number(a.counted, e.text) if "number_for_how_many" in a.leads else ""
 
 
+def short_ordinal(a: Asked, e: Evidence) -> str:
+    """«Которая по счёту это встреча?» is answered «первая встреча» from «Ожидается, что первая встреча министров
+    станет площадкой…»."""
+    return ordinal(e.text) if IN_ORDER.search(a.question) else ""
+
+
 def short_person(a: Asked, e: Evidence) -> str:
     """«Кто генеральный секретарь ОДКБ?», «Как зовут генсека?» are answered «генеральный секретарь ОДКБ Иван Петров»
     from «На встрече выступил генеральный секретарь ОДКБ Иван Петров»; «Кто выступил…» (a group or a quote's
     speaker may answer) and «Кого…» with the sentence."""
-    return short(person(a.question, e.text)) if opens_with("person", a.question) else ""
+    people = [(s, t) for s, t, kind in e.entities if kind == "PER"]
+    if WHOM.match(a.question):
+        return short(object_of(a.question, e.text, people))
+    if not opens_with("person", a.question):
+        return ""
+    return short(person(a.question, e.text) or doer(a.question, e.text, people))
 
 
 def short_description(a: Asked, e: Evidence) -> str:
@@ -198,4 +248,5 @@ def short_organisation(a: Asked, e: Evidence) -> str:
     if "name_for_which_organisation" not in a.leads:
         return ""
     names = [m.group(0) for m in ORG_NAME.finditer(e.text) if not capitalised_place(m.group(0))]
-    return organisation(a.question, names)
+    # Else a name natasha tagged ORG at index time, which needs neither quotes nor capitals («Шанхайская организация»).
+    return organisation(a.question, names) or organisation(a.question, [e.text[s:t] for s, t, kind in e.entities if kind == "ORG"])

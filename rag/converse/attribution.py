@@ -10,7 +10,8 @@ from rag.config import Settings
 from rag.retrieve.retriever import Evidence
 from rag.texts import text
 
-SPEECH = r"(?:сказал|заявил|отметил|подчеркнул|добавил|сообщил|рассказал|пояснил|напомнил|заключил|говорит|считает|said|stated)\w*"
+SPEECH = (r"(?:сказал|заявил|отметил|подчеркнул|добавил|сообщил|рассказал|пояснил|напомнил|заключил|говори[лт]|считает|"
+          r"упомянул|указал|констатировал|предупредил|уточнил|said|stated)\w*")
 ASKS_WHO_SAID = re.compile(rf"^\W*(?:а\s+)?(?:кто|who)\b.*\b{SPEECH}", re.I)
 # The closing quotation mark, a dash and the speech verb, then the speaker up to the sentence's end.
 CREDIT = re.compile(rf"[\"»”]\s*,?\s*[-–—]\s*{SPEECH}\s+(?P<who>[^.!?\n]{{2,120}})", re.I)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from functools import lru_cache
 from itertools import islice
 
@@ -48,6 +49,15 @@ _stem_en = Stemmer.Stemmer("english")
 _lock = threading.Lock()  # pymorphy3 and PyStemmer objects are not documented as thread-safe
 
 
+def _parse(word: str):
+    """pymorphy3's likeliest reading. A letter Unicode gives no name (Tangut, newer CJK) breaks pymorphy3's check
+    for Latin letters (unicodedata.name raises), so such letters are left out of the word it reads."""
+    try:
+        return _morph.parse(word)[0]
+    except ValueError:
+        return _morph.parse("".join(ch for ch in word if unicodedata.name(ch, "")) or "-")[0]
+
+
 @lru_cache(maxsize=WORD_CACHE)
 def term(word: str) -> str:
     """One lowercase word → its index term, the same for every inflected form."""
@@ -57,7 +67,7 @@ def term(word: str) -> str:
             if m := SURNAME.match(word):
                 return _stem_ru.stemWord(m.group(1))
             # Snowball alone splits "саммит" from "саммита": lemmatise first, then stem.
-            return _stem_ru.stemWord(_morph.parse(word)[0].normal_form.replace("ё", "е"))
+            return _stem_ru.stemWord(_parse(word).normal_form.replace("ё", "е"))
     if word.isdigit():
         return word
     with _lock:
@@ -76,7 +86,7 @@ def is_dictionary_word(word: str) -> bool:
 @lru_cache(maxsize=WORD_CACHE)
 def _tag(word: str):
     with _lock:
-        return _morph.parse(word)[0].tag
+        return _parse(word).tag
 
 
 def tagged(text: str, *grammemes: str) -> list[str]:
@@ -103,14 +113,14 @@ def tag(word: str):
 def lemma(word: str) -> str:
     """pymorphy3's likeliest dictionary form of one lowercase word, ё folded: lemma("шестая") == "шестой"."""
     with _lock:
-        return _morph.parse(word)[0].normal_form.replace("ё", "е")
+        return _parse(word).normal_form.replace("ё", "е")
 
 
 def inflect(word: str, case: str) -> str:
     """The word in another grammatical case ("саммит ШОС" → "о саммите" needs "loct"); unchanged when pymorphy3
     cannot inflect it. Keeps a capital first letter."""
     with _lock:
-        form = _morph.parse(word.lower())[0].inflect({case})
+        form = _parse(word.lower()).inflect({case})
     if form is None:
         return word
     return form.word[:1].upper() + form.word[1:] if word[:1].isupper() else form.word

@@ -27,7 +27,7 @@ from rag.errors import (
 from rag.index import analysis, guards, store
 from rag.index.bm25 import BM25
 from rag.index.store import CURRENT, ChunkTable, Index, sentence_rows  # noqa: F401  (the index's public names)
-from rag.ingest import chunking, cleaning, readers
+from rag.ingest import chunking, cleaning, entities, readers
 from rag.ingest.chunking import chunk_document, encoding
 from rag.ingest.corpus import load_document, scan
 
@@ -57,7 +57,7 @@ def stage_configs(settings: Settings, embedder: Embedder) -> dict[str, dict]:
     analyzer re-counts the BM25 terms, a new model re-embeds everything."""
     return {
         "store": {"version": FORMAT_VERSION},
-        "ingest": {"cleaning": cleaning.config(), "readers": readers.config()},
+        "ingest": {"cleaning": cleaning.config(), "readers": readers.config(), "entities": entities.config()},
         "chunking": chunking.config(settings),
         "encode": {"model": embedder.model_id, "dim": embedder.dim, "passage_prefix": settings.passage_prefix},
         "analysis": analysis.config(),

@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from rag.errors import BadFileError, CorpusError
-from rag.ingest import metadata, readers
+from rag.ingest import entities, metadata, readers
 from rag.ingest.blocks import Extracted
 from rag.ingest.cleaning import CleanText, clean_blocks
 
@@ -49,11 +49,17 @@ class Document:
     format: str = "text"
     origin: str = ""
     items: list[tuple[int, int]] = field(default_factory=list)  # list items, table rows, code blocks (not HTML's <p>)
+    entities: list[tuple[int, int, str]] = field(default_factory=list)  # natasha's PER/LOC/ORG spans, in order
 
     @classmethod
     def from_dict(cls, d: dict) -> Document:
         """A document as a store saved it (JSON): spans back to tuples, so `span in doc.headings` holds."""
-        return cls(**{**d, **{k: [tuple(p) for p in d.get(k, [])] for k in ("paragraphs", "headings", "items")}})
+        return cls(**{**d, **{k: [tuple(p) for p in d.get(k, [])] for k in ("paragraphs", "headings", "items", "entities")}})
+
+    def entities_in(self, start: int, end: int) -> list[tuple[int, int, str]]:
+        """The entity spans inside [start, end) of the text."""
+        i = bisect.bisect_left(self.entities, (start,))
+        return [e for e in self.entities[i : bisect.bisect_left(self.entities, (end,))] if e[1] <= end]
 
     def section_span(self, position: int) -> tuple[int, int] | None:
         """The span of the heading of the section that holds `position` of the text (None before the first)."""
@@ -157,6 +163,7 @@ def read_document(
         sha256=hashlib.sha256(data).hexdigest(),
         headings=cleaned.headings,
         items=cleaned.items,
+        entities=entities.spans(cleaned.text, cleaned.paragraphs),
         date_inferred=inferred,
         outlet=extracted.outlet or cleaned.dateline_outlet or metadata.find_outlet(lines),
         author=extracted.author,

@@ -53,6 +53,7 @@ class Evidence:
     heading: bool  # a headline or subheading: structure that names a topic, never the answer
     document: str  # the whole cleaned article, for checks that look beyond one sentence
     section: str = ""  # the heading of the section the sentence is in
+    entities: tuple[tuple[int, int, str], ...] = ()  # natasha's spans in `text` (offsets into it), found at index time
 
 
 class Retriever:
@@ -168,5 +169,6 @@ class Retriever:
             ov = self.overlap(q_terms, text, weights)
             score = sim + s.overlap_weight * ov
             doc = self.index.documents[hit.chunk.source]
-            out.append(Evidence(hit.chunk.source, a, b, text, score, sim, ov, rank, heading, doc.text, doc.section(a)))
+            spans = tuple((s0 - a, s1 - a, kind) for s0, s1, kind in doc.entities_in(a, b))
+            out.append(Evidence(hit.chunk.source, a, b, text, score, sim, ov, rank, heading, doc.text, doc.section(a), spans))
         return sorted(out, key=lambda e: -e.score)

@@ -179,6 +179,10 @@ PHRASES = [
      "министр финансов Молдовы Анна Смирнова"),  # a verb of holding a post; of two people, the one whose title the question names
     ("short_person", "Кто генеральный секретарь союза?", "Генеральный секретарь союза Иван Петров и Анна Смирнова выступили.",
      "Генеральный секретарь союза Иван Петров"),  # two people: the title stands by one
+    ("short_person", "Who is the president of Moldova?", "Пришли президент Румынии Иван Петров и президент Молдовы Анна Смирнова.",
+     "президент Молдовы Анна Смирнова"),  # English: the title translated (rag/data/titles.toml), the place by its consonants
+    ("short_person", "Who is the prime minister?", "Выступили министр финансов Иван Петров и премьер-министр Анна Смирнова.",
+     "премьер-министр Анна Смирнова"),  # the longer title first: not every «министр»
     ("short_person", "Какой министр выступил на форуме?", "На форуме выступил министр финансов Иван Петров.", "министр финансов Иван Петров"),
     ("short_description", "Кто такой Иван Петров?", "В заседании участвовали министры, а также генеральный секретарь союза Иван Петров.",
      "генеральный секретарь союза Иван Петров"),
@@ -237,6 +241,7 @@ def test_a_phrase_rule_cuts_the_short_answer_and_decide_cites_the_whole_sentence
     ("Сколько стран подписали договор?", "Договор подписали 12 участников."),  # not the noun asked about
     ("Какого числа выступит Петров?", "ГРОДНО, 2 мар — Петров выступит на форуме."),  # the report's date, not the event's
     ("Кто такой Иван Петров?", "Иван Петров выступил на форуме в Минске."),  # no title beside the name
+    ("Кто такая Анна Смирнова?", "В заключении интервью Анна Смирнова рассказала о планах."),  # nouns, but none for a person
 ])
 def test_the_sentence_answers_when_no_phrase_can_be_cut_with_confidence(question, sentence):
     assert decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS).answer == sentence

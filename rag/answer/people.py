@@ -3,9 +3,11 @@ name, which of several people a question means, and who a named person is (phras
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import tomllib
+from functools import cache, lru_cache
 
-from rag.answer.names import skeleton
+from rag.answer.names import CYRILLIC, skeleton
+from rag.config import DATA_DIR
 from rag.index import analysis
 
 NAME_TAGS = ("Name", "Surn", "Patr")
@@ -72,19 +74,25 @@ def surname_shape_only(word: str) -> bool:
 
 def role_before(text: str, start: int) -> int:
     """Where the title right before a name begins: lowercase nouns and adjectives, acronyms and place names
-    («президент РК», «генеральный секретарь ОДКБ»), up to a verb, a preposition or punctuation."""
-    begin = start
+    («президент РК», «генеральный секретарь ОДКБ»), up to a verb, a preposition or punctuation. A title names a
+    person: it opens with a noun for one (pymorphy3's anim) or the adjectives before it, so «В заключении интервью
+    Ассоль Мирманова» has none."""
+    words = []
     for m in reversed(list(re.finditer(r"[^\W\d_]+(?:-[^\W\d_]+)*", text[:start]))[-ROLE_REACH:]):  # «премьер-министр»
-        if text[m.end() : begin].strip():
+        if text[m.end() : words[-1].start() if words else start].strip():
             break  # punctuation between
-        word = m.group(0)
-        tag = analysis.tag(word.lower())
+        tag = analysis.tag(m.group(0).lower())
         common = ("NOUN" in tag or "ADJF" in tag) and not any(t in tag for t in NAME_TAGS)  # «Президент», «генеральный»
-        if word.isupper() and len(word) > 1 or "Geox" in tag or common:
-            begin = m.start()
-        else:
+        if not (m.group(0).isupper() and len(m.group(0)) > 1 or "Geox" in tag or common):
             break
-    return begin
+        words.append(m)
+    words.reverse()  # in reading order; the title runs from the first animate noun, with the adjectives right before it
+    first = next((i for i, m in enumerate(words) if {"NOUN", "anim"} in analysis.tag(m.group(0).lower())), None)
+    if first is None:
+        return start
+    while first > 0 and "ADJF" in analysis.tag(words[first - 1].group(0).lower()):
+        first -= 1
+    return words[first].start()
 
 
 # A copula, or a verb of holding a post («Кто возглавлял правительство?», «Кто занимает пост министра?»): the
@@ -121,10 +129,34 @@ def describes_a_name(question: str) -> bool:
     return bool(m) and all(w[:1].isupper() for w in re.findall(r"[^\W\d_]+", question[m.end():]))
 
 
-def title_terms(text: str, start: int, end: int) -> set[str]:
-    """The terms of a person's title and of a parenthesis right after the name («Путин (в режиме видео-связи)»)."""
+def shared_title(question: str, asked: set[str], text: str, start: int, end: int) -> set[str]:
+    """The terms of a person's title (and of a parenthesis right after the name, «Путин (в режиме видео-связи)») that
+    the question asks by, or names across scripts: «президент Кыргызстана» shares {"президент", "кыргызста"} with
+    "Who is the president of Kyrgyzstan?" (its title translated, the place by its consonants)."""
     after = re.match(r"\s*\([^)]{1,80}\)", text[end:])
-    return set(analysis.terms(text[start:end] + (after.group(0) if after else "")))
+    keys = question_keys(question)
+    return {analysis.term(w) for w in analysis.words(text[start:end] + (after.group(0) if after else ""))
+            if w not in analysis.STOPWORDS and (analysis.term(w) in asked or len(w) > 3 and skeleton(w) in keys)}
+
+
+@cache
+def _english_titles() -> list[tuple[re.Pattern, frozenset[str]]]:
+    table = tomllib.loads((DATA_DIR / "titles.toml").read_text(encoding="utf-8"))["english"]
+    return [(re.compile(rf"\b{re.escape(en)}\b", re.I), frozenset(analysis.terms(ru)))
+            for en, ru in sorted(table.items(), key=lambda kv: -len(kv[0]))]
+
+
+def english_titles(question: str) -> set[str]:
+    """The Russian terms of the titles an English question names (rag/data/titles.toml), the longest phrase first:
+    english_titles("Who is the prime minister of Armenia?") == {"премьер", "министр"}; none for a Russian question."""
+    if CYRILLIC.search(question):
+        return set()
+    found, rest = set(), question
+    for pattern, terms in _english_titles():
+        if pattern.search(rest):
+            found |= terms
+            rest = pattern.sub(" ", rest)
+    return found
 
 
 def person(question: str, text: str) -> str:
@@ -136,8 +168,9 @@ def person(question: str, text: str) -> str:
     if asks_a_verb(question) and not which or describes_a_name(question):
         return ""
     found = {text[a:b]: (role_before(text, a), a, b) for a, b in persons(text) if not named(question, text[a:b])}
-    asked, nouns = set(analysis.terms(question)), title_nouns(question)
-    shared = {name: asked & title_terms(text, r, b) for name, (r, a, b) in found.items()}
+    nouns = title_nouns(question) | english_titles(question)
+    asked = set(analysis.terms(question)) | nouns
+    shared = {name: shared_title(question, asked, text, r, b) for name, (r, a, b) in found.items()}
     if not which and nouns:  # «Как зовут министра…?» is not answered by «президент Иван Петров»
         found = {name: span for name, span in found.items() if shared[name] & nouns}
     if len(found) > 1:

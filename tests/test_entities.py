@@ -1,9 +1,9 @@
 """Named entities found at index time (natasha's NER, the real model): their spans, how documents keep them, and that
-the evidence a question is answered from carries them."""
+the evidence a question is answered from carries them (through the real build: seed_rag)."""
 from dataclasses import asdict
 
 from rag.ingest.corpus import Document, load_document
-from rag.ingest.entities import spans
+from rag.ingest.entities import spans, tagged
 
 
 def named(text: str, found: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
@@ -28,7 +28,8 @@ def test_a_latin_name_is_no_person_and_no_span_runs_across_paragraphs():
 def test_a_document_keeps_its_spans_through_the_store_and_finds_those_of_a_sentence(tmp_path):
     (tmp_path / "note.txt").write_text("Заголовок заметки\n\nВ среду Анна Смирнова посетила Казань. Потом она уехала в Самару.\n",
                                        encoding="utf-8")
-    doc = load_document(tmp_path / "note.txt", tmp_path)
+    assert load_document(tmp_path / "note.txt", tmp_path).entities == []  # reading alone runs no model
+    doc = tagged(load_document(tmp_path / "note.txt", tmp_path))  # as the build indexes it
     assert ("Анна Смирнова", "PER") in named(doc.text, doc.entities)
     again = Document.from_dict(asdict(doc))  # as the file store and PostgreSQL save and load it (JSON)
     assert again == doc

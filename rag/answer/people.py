@@ -200,10 +200,15 @@ def doer(question: str, text: str, people: list[tuple[int, int]]) -> str:
     return text[role_before(text, a) : b]
 
 
+def question_verbs(question: str) -> set[str]:
+    """Lemmas of the question's verbs other than copulas: question_verbs("Кого поблагодарил министр?") == {"поблагодарить"}."""
+    return {analysis.lemma(w) for w in analysis.words(question) if "VERB" in analysis.tag(w)} - COPULAS
+
+
 def done_by_many(question: str, text: str) -> bool:
     """The sentence puts the question's verb in the plural: «На встрече выступили министры, — сказал Петров» says
     a group did what «Кто выступил…?» asks, so the one person it names is not the answer."""
-    verbs = {analysis.lemma(w) for w in analysis.words(question) if "VERB" in analysis.tag(w)} - COPULAS
+    verbs = question_verbs(question)
     same = [w for w in analysis.words(text) if "VERB" in analysis.tag(w) and analysis.lemma(w) in verbs]
     return bool(same) and all("plur" in analysis.tag(w) for w in same)
 
@@ -218,7 +223,7 @@ def object_of(question: str, text: str, people: list[tuple[int, int]]) -> str:
     "Ивана Петрова"; "" when no name follows the verb (a group may be the object: the sentence answers)."""
     if not WHOM.match(question):
         return ""
-    verbs = {analysis.lemma(w) for w in analysis.words(question) if "VERB" in analysis.tag(w)} - COPULAS
+    verbs = question_verbs(question)
     for m in re.finditer(r"[^\W\d_]+", text):
         if "VERB" not in analysis.tag(m.group(0).lower()) or analysis.lemma(m.group(0).lower()) not in verbs:
             continue

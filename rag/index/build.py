@@ -148,7 +148,7 @@ def plan(settings: Settings, old_files: dict, rechunk: bool, report: BuildReport
             kept.append(name)  # touched, same bytes
             meta[name]["indexed_at"] = old_files[name].get("indexed_at", now)
         else:
-            fresh_docs.append(doc)
+            fresh_docs.append(entities.tagged(doc))  # only what is indexed anew: a touched file with the same bytes is not
     if not meta:
         raise CorpusError(f"no readable articles in {settings.corpus_dir}: " + "; ".join(report.problems))
     return kept, fresh_docs, meta, skipped

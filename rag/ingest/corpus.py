@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from rag.errors import BadFileError, CorpusError
-from rag.ingest import entities, metadata, readers
+from rag.ingest import metadata, readers
 from rag.ingest.blocks import Extracted
 from rag.ingest.cleaning import CleanText, clean_blocks
 
@@ -49,7 +49,7 @@ class Document:
     format: str = "text"
     origin: str = ""
     items: list[tuple[int, int]] = field(default_factory=list)  # list items, table rows, code blocks (not HTML's <p>)
-    entities: list[tuple[int, int, str]] = field(default_factory=list)  # natasha's PER/LOC/ORG spans, in order
+    entities: list[tuple[int, int, str]] = field(default_factory=list)  # natasha's PER/LOC/ORG spans, in order (the build's)
 
     @classmethod
     def from_dict(cls, d: dict) -> Document:
@@ -163,7 +163,6 @@ def read_document(
         sha256=hashlib.sha256(data).hexdigest(),
         headings=cleaned.headings,
         items=cleaned.items,
-        entities=entities.spans(cleaned.text, cleaned.paragraphs),
         date_inferred=inferred,
         outlet=extracted.outlet or cleaned.dateline_outlet or metadata.find_outlet(lines),
         author=extracted.author,

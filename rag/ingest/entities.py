@@ -1,12 +1,16 @@
-"""Named entities of a cleaned document, found once when it is read: natasha's slovnet NER (its navec vectors ship
-in the PyPI package, so it runs offline) tags PER, LOC and ORG spans of `Document.text`. The index stores them with
-the document, so a question never waits for the model (~1 s to load, ~1 ms a sentence)."""
+"""Named entities of a cleaned document, found once when the build indexes it: natasha's slovnet NER (its navec
+vectors ship in the PyPI package, so it runs offline) tags PER, LOC and ORG spans of `Document.text`. The index
+stores them with the document, so a question never waits for the model (~1 s to load, ~1 ms a sentence). Reading a
+file alone (an upload's check, an eval set's validation) does not need them and does not load the model."""
 from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from functools import cache
 from importlib.metadata import version
+
+from rag.ingest.corpus import Document
 
 VERSION = 1  # bump when spans() changes: every file is read again
 TYPES = ("PER", "LOC", "ORG")
@@ -48,3 +52,8 @@ def spans(text: str, paragraphs: list[tuple[int, int]]) -> list[tuple[int, int, 
             found += [(start + s.start, start + s.stop, s.type) for s in doc.spans
                       if s.type in TYPES and (s.type != "PER" or person_name(s.text))]
     return found
+
+
+def tagged(doc: Document) -> Document:
+    """The document with its entity spans, as the build indexes it."""
+    return replace(doc, entities=spans(doc.text, doc.paragraphs))

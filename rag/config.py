@@ -69,6 +69,7 @@ class Settings(BaseSettings):
 
     # Answers
     max_citations: int = Field(gt=0, default=3, description="Citations returned with an answer, best first.")
+    prefer_margin: float = Field(ge=0, default=0.03, description="A sentence a preference rule likes (a reason for «Почему…?») may win over a better-scored one this close.")
     # Both thresholds were measured by `rag calibrate` on eval/calibration.jsonl (questions apart from the
     # tests' and the eval's): russian 33/33 right, gap 0.719–0.824; crosslingual 11/11, gap 0.767–0.803.
     abstain_threshold: float = Field(0.771, description="Confidence below which we abstain (calibrated: `rag calibrate`).")

@@ -1,4 +1,6 @@
 """The answer rules one by one, on made-up sentences (no model, no index), and `decide()` switching them off."""
+from dataclasses import replace
+
 import pytest
 
 from rag.answer.extract import decide
@@ -39,6 +41,8 @@ CASES = [
     ("names_in_article", "Когда министры встречались в Женеве?", "Министры встречались в Женеве в мае.", "Министры встречались в Вене в мае."),
     ("place_adjectives_in_article", "Что открылось в узбекском городе?", "В Узбекистане открылся центр.", "В Казахстане открылся центр."),
     ("acronyms_in_article", "Где пройдет встреча ОДКБ?", "Встреча ОДКБ пройдет в Минске.", "Встреча ШОС пройдет в Минске."),
+    ("reason_for_why", "Почему поле используется редко?", "Поле используется редко, так как его не читает сборщик.", "Поле используется редко."),
+    ("reason_for_why", "Зачем нужен этот файл?", "Файл нужен, чтобы система нашла документацию.", "Этот файл лежит в каталоге debian."),
 ]
 
 
@@ -77,6 +81,19 @@ def test_disabled_rules_come_from_the_environment_and_a_typo_is_refused(monkeypa
     assert Settings().disabled_rules == ["confident", "person_for_who"]
     with pytest.raises(SettingsError, match="unknown rule.*confidant"):
         check_names(["confidant"])
+
+
+def test_a_preference_puts_a_close_candidate_it_likes_first_and_no_distant_one():
+    question = "Почему поле используется редко?"
+    restating = evidence("Поле используется редко.", score=1.0)
+    reason = replace(evidence("Оно редко нужно, так как сборщик его не читает.", score=0.99), start=30, end=77)
+    assert decide(question, [restating, reason], 1.0, SETTINGS).answer == reason.text
+    assert decide(question, [restating, reason], 1.0, Settings(disabled_rules=["reason_for_why"])).answer == restating.text
+    far = evidence("Оно редко нужно, так как сборщик его не читает.", score=0.9)  # further than prefer_margin
+    assert decide(question, [restating, far], 1.0, SETTINGS).answer == restating.text
+    answer = decide(question, [restating, reason], 1.0, SETTINGS)
+    assert [c.quote for c in answer.citations][:2] == [reason.text, restating.text]  # the passed-over one still cited
+    assert decide("Где лежит поле?", [restating, reason], 1.0, SETTINGS).answer == restating.text  # no why: no preference
 
 
 def test_not_a_heading_stops_a_heading_and_lets_the_text_under_it_through():

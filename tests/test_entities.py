@@ -29,7 +29,9 @@ def test_a_document_keeps_its_spans_through_the_store_and_finds_those_of_a_sente
     (tmp_path / "note.txt").write_text("Заголовок заметки\n\nВ среду Анна Смирнова посетила Казань. Потом она уехала в Самару.\n",
                                        encoding="utf-8")
     assert load_document(tmp_path / "note.txt", tmp_path).entities == []  # reading alone runs no model
-    doc = tagged(load_document(tmp_path / "note.txt", tmp_path))  # as the build indexes it
+    (tmp_path / "other.txt").write_text("Пётр Иванов живёт в Омске.\n", encoding="utf-8")
+    doc, other = tagged([load_document(tmp_path / name, tmp_path) for name in ("note.txt", "other.txt")])  # as the build does
+    assert named(other.text, other.entities) == [("Пётр Иванов", "PER"), ("Омске", "LOC")]  # batched together, kept apart
     assert ("Анна Смирнова", "PER") in named(doc.text, doc.entities)
     again = Document.from_dict(asdict(doc))  # as the file store and PostgreSQL save and load it (JSON)
     assert again == doc

@@ -1,5 +1,5 @@
 """Why an answer is what it is (`rag ask --explain`): what the question asks of its evidence, each candidate
-sentence with the first rule that rejected it, the answer rule's verdict on the winner and the phrase rule that
+sentence with the first rule that rejected it (or the preference that put another first), the answer rule's verdict on the winner and the phrase rule that
 cut the short answer. It runs the same rules, in the same order, as `decide()` (extract.py)."""
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class Verdict:
     text: str
     confidence: float
     rejected_by: str | None
+    unpreferred_by: str | None = None  # the first "prefer" rule it fails (a candidate it likes may have gone first)
     entities: tuple[str, ...] = ()  # the NER's spans of the sentence, as «Иван Петров» PER
 
 
@@ -54,7 +55,7 @@ def explain(question: str, evidence: list[Evidence], coverage: float, settings: 
             chosen = len(verdicts)
         if len(verdicts) < shown or e is best:
             verdicts.append(Verdict(e.source, e.text, round(confidence(question, e, coverage, settings), 4), first_failed(a, e, "evidence"),
-                                    tuple(f"«{e.text[s:t]}» {kind}" for s, t, kind in e.entities)))
+                                    first_failed(a, e, "prefer"), tuple(f"«{e.text[s:t]}» {kind}" for s, t, kind in e.entities)))
         if (best is None or chosen is not None) and len(verdicts) >= shown:
             break
     refused_by = first_failed(a, best, "answer") if best is not None else None
@@ -77,7 +78,9 @@ def render(x: Explanation) -> str:
                  f"words the articles use: {a.coverage:.0%}; threshold {x.threshold:.3f}")
     lines.append("candidates (best retrieved first):")
     for i, v in enumerate(x.verdicts):
-        mark = "→ chosen" if i == x.chosen else f"✗ {v.rejected_by}" if v.rejected_by else "✓ passes (not read: an earlier one won)"
+        mark = ("→ chosen" if i == x.chosen else f"✗ {v.rejected_by}" if v.rejected_by
+                else f"✓ passes; {v.unpreferred_by} prefers another" if v.unpreferred_by and x.chosen is not None and i < x.chosen
+                else "✓ passes (not read: an earlier one won)")
         lines.append(f"  {i + 1}. [{v.confidence:.3f}] {v.source}: «{v.text[:110]}{'…' if len(v.text) > 110 else ''}»  {mark}")
         if i == x.chosen and v.entities:
             lines.append(f"     entities (NER, at index time): {', '.join(v.entities)}")

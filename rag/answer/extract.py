@@ -57,9 +57,33 @@ def abstention(question: str) -> Answer:
 
 
 def candidates(a: Asked, evidence: list[Evidence]) -> Iterator[Evidence]:
-    """Evidence that passes every enabled evidence rule, best first, checked only as far as it is read."""
+    """Evidence that passes every enabled evidence rule, best first (after the preference, see `preferred`),
+    checked only as far as it is read."""
     rules = enabled(a.settings, "evidence")
-    return (e for e in evidence if all(r.check(a, e) for r in rules))
+    return preferred(a, (e for e in evidence if all(r.check(a, e) for r in rules)))
+
+
+def preferred(a: Asked, passing: Iterator[Evidence]) -> Iterator[Evidence]:
+    """The passing evidence, best first, except that when the best fails a preference ("prefer" rules), the first
+    of those scored within `prefer_margin` of it that every preference likes goes first."""
+    rules = enabled(a.settings, "prefer")
+    best = next(passing, None)
+    if best is None:
+        return
+    likes = lambda e: all(r.check(a, e) for r in rules)  # noqa: E731
+    close, beyond = [best], None
+    if not likes(best):
+        for e in passing:
+            if e.score < best.score - a.settings.prefer_margin:
+                beyond = e
+                break
+            close.append(e)
+    liked = next((e for e in close if likes(e)), best)
+    yield liked
+    yield from (e for e in close if e is not liked)
+    if beyond is not None:
+        yield beyond
+    yield from passing
 
 
 def accepted(a: Asked, best: Evidence) -> bool:

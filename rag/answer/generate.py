@@ -87,7 +87,8 @@ def the_kind_asked(question: str, said: str, passage: Evidence, settings: Settin
     «Кто…» a person, «Когда…» a time (the rules of rag/answer/rules.py that a question's wording switches on)."""
     a = asked(question, 1.0, settings)
     said_as_evidence = dataclasses.replace(passage, text=said)
-    return all(RULES[kind].check(a, said_as_evidence) for kind in a.kinds if kind not in settings.disabled_rules)
+    return all(RULES[kind].check(a, said_as_evidence) for kind in a.kinds
+               if kind not in settings.disabled_rules and RULES[kind].applies == "evidence")  # a preference holds nothing
 
 
 class Generator:

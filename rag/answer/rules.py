@@ -3,9 +3,11 @@ is sure enough. `decide()` (extract.py) consults every rule that `settings.disab
 so `rag eval` can switch each off in turn and measure what it earns (the ablation table).
 
 A rule is a name, a docstring with an example, and a function `(Asked, Evidence) -> bool`: True when the
-evidence passes. An "evidence" rule filters the candidate sentences; an "answer" rule judges the one that
-won and turns a failure into an abstention; a "phrase" rule (rag/answer/phrase.py, `-> str`) cuts the short
-answer from it (the citation quotes the whole sentence). A new rule is one function and one line in RULES.
+evidence passes. An "evidence" rule filters the candidate sentences; a "prefer" rule picks, among those nearly
+as good as the best, one that has what the question asks for (the scores cannot see a «так как»); an "answer"
+rule judges the one that won and turns a failure into an abstention; a "phrase" rule (rag/answer/phrase.py,
+`-> str`) cuts the short answer from it (the citation quotes the whole sentence). A new rule is one function and
+one line in RULES.
 """
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
 NUMBER = re.compile(r"\d+")
+# Words that give a cause or a purpose: conjunctions and prepositions, not a topic word like «причина».
+# («для» alone is mostly «для пакетов», no purpose.)
+REASON = re.compile(r"\b(потому|поскольку|так как|ибо|из-за|благодаря|вследствие|в связи с|чтобы|дабы|для того|ради|"
+                    r"с целью|поэтому|because|since|so that|in order|due to)\b", re.I)
 FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
 
 def names_a_person(sentence: str) -> bool:
@@ -138,6 +144,13 @@ def place_for_which_place(a: Asked, e: Evidence) -> bool:
     return any("Geox" in analysis.tag(w.lower()) and unnamed(a.question, w) for w in words) or bool(place(a.question, e.text))
 
 
+def reason_for_why(a: Asked, e: Evidence) -> bool:
+    """A preference: «Почему…? / Зачем…?» is better answered by a sentence that gives a reason or a purpose
+    («…, так как…», «…, чтобы…», «…из-за…») than by one as close that only restates the question: of
+    «Поле используется редко.» and «Поле используется редко, так как его не читает autobuilder.» the second."""
+    return "reason_for_why" not in a.kinds or bool(REASON.search(e.text))
+
+
 def role_words_together(a: Asked, e: Evidence) -> bool:
     """«Кто генеральный секретарь ОДКБ?» needs «генеральный секретарь ОДКБ» within a few words:
     «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not."""
@@ -183,12 +196,13 @@ def confident(a: Asked, e: Evidence) -> bool:
 
 @dataclass(frozen=True)
 class Rule:
-    """A named check: `applies` "evidence" filters candidate sentences, "answer" judges the chosen one, and
-    "phrase" cuts the short answer from it (its check returns the phrase, "" when the sentence answers)."""
+    """A named check: `applies` "evidence" filters candidate sentences, "prefer" moves a candidate it likes ahead
+    of better-scored ones within `settings.prefer_margin`, "answer" judges the chosen one, and "phrase" cuts the
+    short answer from it (its check returns the phrase, "" when the sentence answers)."""
 
     name: str
     check: Callable[[Asked, Evidence], bool | str]
-    applies: Literal["evidence", "answer", "phrase"] = "evidence"
+    applies: Literal["evidence", "prefer", "answer", "phrase"] = "evidence"
 
     @property
     def doc(self) -> str:
@@ -214,6 +228,7 @@ RULES: dict[str, Rule] = {
         Rule("acronyms_in_article", acronyms_in_article),
         Rule("names_in_article", names_in_article),
         Rule("place_adjectives_in_article", place_adjectives_in_article),
+        Rule("reason_for_why", reason_for_why, "prefer"),
         Rule("confident", confident, "answer"),
         Rule("short_date", short_date, "phrase"),
         Rule("short_number", short_number, "phrase"),

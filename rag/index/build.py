@@ -112,7 +112,7 @@ def build(settings: Settings, embedder: Embedder, progress: bool = True, new_cor
 
 
 def plan(settings: Settings, old_files: dict, rechunk: bool, report: BuildReport, now: str | None = None,
-         old_skipped: dict | None = None) -> tuple[list[str], list, dict, dict]:
+         old_skipped: dict | None = None, progress: bool = False) -> tuple[list[str], list, dict, dict]:
     """(kept file names, fresh documents, file name → manifest entry, skipped file → its state and reason): which
     files of the corpus folder the previous build (its manifest's `files`) still holds as they are, which must be
     read and chunked, and which cannot be read (a file skipped before and unchanged is not read again)."""
@@ -148,10 +148,11 @@ def plan(settings: Settings, old_files: dict, rechunk: bool, report: BuildReport
             kept.append(name)  # touched, same bytes
             meta[name]["indexed_at"] = old_files[name].get("indexed_at", now)
         else:
-            fresh_docs.append(entities.tagged(doc))  # only what is indexed anew: a touched file with the same bytes is not
+            fresh_docs.append(doc)
     if not meta:
         raise CorpusError(f"no readable articles in {settings.corpus_dir}: " + "; ".join(report.problems))
-    return kept, fresh_docs, meta, skipped
+    # Named entities only for what is indexed anew: a touched file with the same bytes is not tagged again.
+    return kept, entities.tagged(fresh_docs, progress), meta, skipped
 
 
 def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildReport:
@@ -167,7 +168,7 @@ def _build(settings: Settings, embedder: Embedder, progress: bool) -> BuildRepor
     rechunk = any(old_stages.get(name) != stages[name] for name in ("ingest", "chunking"))
     old_files = old.manifest["files"] if old else {}
     old_skipped = old.manifest.get("skipped", {}) if old else {}
-    kept, fresh_docs, meta, skipped = plan(settings, old_files, rechunk, report, now, old_skipped)
+    kept, fresh_docs, meta, skipped = plan(settings, old_files, rechunk, report, now, old_skipped, progress)
     if (old is not None and meta == old_files and old_stages == stages and skipped == old_skipped
             and old.manifest.get("corpus_dir") == str(settings.corpus_dir)):
         report.documents, report.chunks, report.reused_documents = len(meta), len(old.chunks), len(kept)

@@ -46,7 +46,7 @@ def build(settings: Settings, embedder: Embedder, progress: bool = True) -> Buil
         # Same stages: unchanged files keep their rows. Any stage changed: everything is read and embedded again
         # (the old rows serve until the new build is published).
         keep_rows = old is not None and old[1]["stages"] == stages
-        kept, fresh_docs, meta, _ = plan(settings, old[1]["files"] if keep_rows else {}, False, report)
+        kept, fresh_docs, meta, _ = plan(settings, old[1]["files"] if keep_rows else {}, False, report, progress=progress)
         enc = encoding(settings.tiktoken_encoding, settings.cache_dir)
         fits = lambda text: embedder.count_tokens(text, passage=True) <= embedder.max_tokens  # noqa: E731
         chunks = [[c for c in chunk_document(d, enc, settings.chunk_tokens, settings.chunk_overlap_sentences, fits)] for d in fresh_docs]

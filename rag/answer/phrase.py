@@ -154,6 +154,28 @@ def place(question: str, text: str) -> str:
     return short(found.pop()) if len(found) == 1 else ""
 
 
+# «Как называется агентство, которое…?», «Какое название носит…?»: the name of what the question calls by a noun.
+CALLED = re.compile(r"^\W*(?:как\s+(?:называ\w*|назван\w*)|как(?:ое|ое же)\s+название\s+(?:у|нос\w+)|"
+                    r"what\s+is\s+the\s+name\s+of)\s+(?P<rest>.+)", re.I)
+QUOTED = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]")
+
+
+def name_called(question: str, text: str, spans: list[str]) -> str:
+    """The one name of the sentence, in quotes or a span the NER found, that holds the noun the question asks the
+    name of and that the question does not name: name_called("Как называется агентство, которое создадут?",
+    "Создадут Международное агентство по безопасности.", ["Международное агентство по безопасности"]) ==
+    "Международное агентство по безопасности"; else the one quoted name; "" when there are several or none."""
+    m = CALLED.match(question)
+    if not m:
+        return ""
+    head = next((analysis.lemma(w) for w in analysis.words(m["rest"]) if "NOUN" in analysis.tag(w)), None)
+    names = [n for n in dict.fromkeys([q.group(0) for q in QUOTED.finditer(text)] + spans) if unnamed(question, n)]
+    holding = {n for n in names if head in {analysis.lemma(w) for w in analysis.words(n)}}
+    quoted = {n for n in names if QUOTED.fullmatch(n)}
+    found = holding or quoted
+    return short(found.pop()) if len(found) == 1 else ""
+
+
 def organisation(question: str, names: list[str]) -> str:
     """The one organisation name (in quotes or an acronym) that the question does not name:
     organisation("В какой организации она?", ["ОДКБ"]) == "ОДКБ"; "" when there are several or none."""
@@ -241,6 +263,12 @@ def short_description(a: Asked, e: Evidence) -> str:
 def short_place(a: Asked, e: Evidence) -> str:
     """«Где пройдет саммит?» is answered «в Астане» from «Саммит пройдет в Астане летом»."""
     return place(a.question, e.text) if opens_with("place", a.question) else ""
+
+
+def short_name(a: Asked, e: Evidence) -> str:
+    """«Как называется агентство, которое предложили создать?» is answered «Международное агентство по
+    безопасности» from «Министр предложил создать Международное агентство по безопасности.»"""
+    return name_called(a.question, e.text, [e.text[s:t] for s, t, _ in e.entities])
 
 
 def short_organisation(a: Asked, e: Evidence) -> str:

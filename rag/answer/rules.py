@@ -28,6 +28,7 @@ from rag.answer.phrase import (
     short_number,
     short_ordinal,
     short_organisation,
+    short_name,
     short_person,
     short_place,
 )
@@ -237,6 +238,7 @@ RULES: dict[str, Rule] = {
         Rule("short_description", short_description, "phrase"),
         Rule("short_place", short_place, "phrase"),
         Rule("short_organisation", short_organisation, "phrase"),
+        Rule("short_name", short_name, "phrase"),
     ]
 }
 

@@ -168,6 +168,14 @@ def test_a_latin_word_is_no_person():
     assert passes("person_for_who", "Кто об этом сообщил?", "Об этом сообщил Иван Петров порталу Newsline.")
 
 
+def test_the_interrogative_phrase_is_found_wherever_it_stands_in_the_main_clause():
+    from rag.answer.asked import interrogative
+    assert interrogative("Сессия какого совета прошла в Душанбе?") == "какого совета прошла в Душанбе?"
+    assert interrogative("А центр в какой стране откроют?") == "в какой стране откроют?"
+    assert interrogative("Что сказал Петров, когда выступал в Минске?") == "Что сказал Петров"
+    assert interrogative("Расскажи про саммит") == "Расскажи про саммит"
+
+
 def test_who_is_a_named_person_is_no_role_question():
     assert asked("Кто такой Иван Петров?", 1.0, SETTINGS).role is None  # the names are held by names_in_article
     assert asked("Кто такой генеральный секретарь союза?", 1.0, SETTINGS).role
@@ -207,6 +215,7 @@ PHRASES = [
     ("short_place", "Где пройдет саммит?", "Саммит пройдет в Минске летом.", "в Минске"),
     ("short_place", "Какая страна предложила план?", "План мира предложила Молдова.", "Молдова"),
     ("short_place", "В каком молдавском городе открылся центр?", "Центр открылся в городе Бельцы на севере Молдовы.", "в городе Бельцы"),
+    ("short_place", "А центр в каком городе откроют?", "Центр откроют в городе Бельцы весной.", "в городе Бельцы"),  # asked mid-question
     ("short_place", "Какую страну министр назвал главным партнером?", "Министр назвал главным партнером Молдову.", "Молдова"),
     ("short_organisation", "В какой организации она работает?", "Она работает в «Северном фонде» с 2020 года.", "«Северном фонде»"),
     ("short_name", "Как называется новая стратегия?", "Министры приняли стратегию «Север – 2040» в мае.", "«Север – 2040»"),

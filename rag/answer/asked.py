@@ -101,6 +101,23 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     )
 
 
+# A preposition governs the question word after it: «в какой стране», «со ссылкой на чей сайт».
+PREPOSITION = re.compile(r"(?:\b(?:в|во|на|из|с|со|до|к|ко|за|о|об|по|у|от|для|при|через|in|on|at|from|to|for)\s+)+$", re.I)
+
+
+def interrogative(question: str) -> str:
+    """The main clause from its first question word on, with the prepositions before it: what is asked, wherever it
+    stands. interrogative("Сессия какого совета прошла в Душанбе?") == "какого совета прошла в Душанбе?";
+    interrogative("А центр в какой стране откроют?") == "в какой стране откроют?"; the question itself when no
+    question word stands in its main clause."""
+    main = main_clause(question)
+    m = QUESTION_WORD.search(main)
+    if not m:
+        return question
+    lead = PREPOSITION.search(main[: m.start()])
+    return main[lead.start() if lead else m.start() :]
+
+
 def opening(question: str) -> str:
-    """The question's first four words, up to a comma: what it asks, not a subordinate clause's «когда»."""
-    return " ".join(question.split(",", 1)[0].split()[:4])
+    """The interrogative phrase's first four words, up to a comma: what it asks, not a subordinate clause's «когда»."""
+    return " ".join(interrogative(question).split(",", 1)[0].split()[:4])

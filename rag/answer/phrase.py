@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.answer import numerals
-from rag.answer.asked import Asked
+from rag.answer.asked import Asked, interrogative
 from rag.answer.names import ORG_NAME, capitalised_place
 from rag.answer.numerals import DAY_MONTH, WHEN
 from rag.answer.people import (
@@ -199,8 +199,8 @@ OPENS = {
 
 
 def opens_with(kind: str, question: str) -> bool:
-    """Whether the question asks for this kind of answer by its opening words."""
-    return bool(OPENS[kind].match(question)) or kind == "person" and which_person(question)
+    """Whether the question asks for this kind of answer by its interrogative phrase (asked.interrogative)."""
+    return bool(OPENS[kind].match(interrogative(question))) or kind == "person" and which_person(question)
 
 
 def after_dateline(text: str) -> str:

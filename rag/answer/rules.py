@@ -136,6 +136,19 @@ def number_for_how_many(a: Asked, e: Evidence) -> bool:
     )
 
 
+MEASURE = re.compile(r"\b(?:числ[оау]|количеств[оау]|дол[июя])\s+([^\W\d_]+)", re.I)
+
+
+def measured_noun_in_sentence(a: Asked, e: Evidence) -> bool:
+    """«На сколько выросло число терактов?» measures терактов: the sentence must name what it counts, «…число
+    терактов выросло на 30 процентов» passes, «…183 конфликта, число которых выросло на 30 процентов» not."""
+    if "number_for_how_many" not in a.kinds:
+        return True
+    nouns = [m.group(1) for m in MEASURE.finditer(a.question) if "NOUN" in analysis.tag(m.group(1).lower())]
+    lemmas = {analysis.lemma(w) for w in analysis.words(e.text)}
+    return all(analysis.lemma(n.lower()) in lemmas for n in nouns)
+
+
 def place_for_which_place(a: Asked, e: Evidence) -> bool:
     """«Какая страна…?», «В каком городе…?» need a place the question does not name: «План предложила Молдова»,
     «Центр откроется в городе Бельцы» and a dateline's «ГРОДНО, 2 мар — …» pass, «План предложили страны региона» not."""
@@ -223,6 +236,7 @@ RULES: dict[str, Rule] = {
         Rule("name_for_which_organisation", name_for_which_organisation),
         Rule("number_for_how_many", number_for_how_many),
         Rule("place_for_which_place", place_for_which_place),
+        Rule("measured_noun_in_sentence", measured_noun_in_sentence),
         Rule("role_words_together", role_words_together),
         Rule("question_numbers_in_article", question_numbers_in_article),
         Rule("ordinals_in_article", ordinals_in_article),

@@ -7,6 +7,7 @@ import math
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,9 +259,14 @@ def _embed(settings: Settings, embedder: Embedder, fresh, build_dir: Path, progr
     reuse = reuse or {}
     old_vectors = _all_vectors(old.dense) if reuse else None
     embedded = 0
-    with tqdm(total=len(fresh), desc="embedding", unit="chunk", disable=not progress or not fresh) as bar:
+    # A slice's BM25 terms (pymorphy3, pure Python) are found in a second thread while the encoder, which lets go
+    # of the GIL, embeds it.
+    with tqdm(total=len(fresh), desc="embedding", unit="chunk", disable=not progress or not fresh) as bar, \
+            ThreadPoolExecutor(1) as analyser:
+        pending = []
         for i in range(0, len(fresh), settings.build_slice_chunks):
             part = fresh[i : i + settings.build_slice_chunks]
+            pending.append(analyser.submit(_terms, part))
             new = [j for j in range(len(part)) if i + j not in reuse]
             chunk_vecs, new_sentences = embedder.embed_chunks(
                 [part[j].search_text for j in new],
@@ -278,10 +284,15 @@ def _embed(settings: Settings, embedder: Embedder, fresh, build_dir: Path, progr
                     vectors[i + j] = old_vectors[row]
                     sentences.append(old.sentence_vectors[old.sentence_rows[row] : old.sentence_rows[row + 1]])
             store.append_sentences(build_dir, np.vstack(sentences) if sentences else new_sentences)
-            # Interned: the same term in 100k chunks is one string, not 100k.
-            terms.extend([sys.intern(t) for t in analysis.terms(c.search_text)] for c in part)
             bar.update(len(part))
+        for slice_terms in pending:
+            terms.extend(slice_terms.result())
     return vectors, terms, embedded
+
+
+def _terms(chunks: list[Chunk]) -> list[list[str]]:
+    """The chunks' BM25 terms, interned: the same term in 100k chunks is one string, not 100k."""
+    return [[sys.intern(t) for t in analysis.terms(c.search_text)] for c in chunks]
 
 
 def _dense(settings: Settings, dim: int, old: Index | None, rows: np.ndarray, fresh: np.ndarray, appending: bool):

@@ -1,6 +1,7 @@
 """Why an answer is what it is (`rag ask --explain`): what the question asks of its evidence, each candidate
-sentence with the first rule that rejected it (or the preference that put another first), the answer rule's verdict on the winner and the phrase rule that
-cut the short answer. It runs the same rules, in the same order, as `decide()` (extract.py)."""
+sentence with the first rule that rejected it (or the preference that put another first), the answer rule's
+verdict on the winner and the phrase rule that cut the short answer. It runs the same rules, in the same order,
+as `decide()` (extract.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

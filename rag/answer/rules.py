@@ -145,6 +145,8 @@ def measured_noun_in_sentence(a: Asked, e: Evidence) -> bool:
     if "number_for_how_many" not in a.kinds:
         return True
     nouns = [m.group(1) for m in MEASURE.finditer(a.question) if "NOUN" in analysis.tag(m.group(1).lower())]
+    if not nouns:  # «Сколько стран…?» names no «число X»: nothing to read in the sentence
+        return True
     lemmas = {analysis.lemma(w) for w in analysis.words(e.text)}
     return all(analysis.lemma(n.lower()) in lemmas for n in nouns)
 

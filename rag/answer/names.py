@@ -15,7 +15,8 @@ from rag.index import analysis
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ; an
 # acronym of the legal form before the quotes belongs to the name: РОО «Контртеррористический комитет», АО «Заря».
-ORG_NAME = re.compile(r"(?:\b[A-ZА-ЯЁ]{2,}\s+)?[«“„\"][^»”“\"]{2,}[»”“\"]|\b[A-ZА-ЯЁ]{2,}\b")
+QUOTED = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]")  # a name in quotes: «Контртеррористический комитет»
+ORG_NAME = re.compile(rf"(?:\b[A-ZА-ЯЁ]{{2,}}\s+)?{QUOTED.pattern}|\b[A-ZА-ЯЁ]{{2,}}\b")
 CAPITALISED = re.compile(r"(?<![\w-])[A-ZА-ЯЁ][\w-]*")
 NAME_GRAMMEMES = ("Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr")
 PREFIX_MIN = 4  # a name's term this long also matches a longer term: «России» (росс) matches «российской»

@@ -7,7 +7,7 @@ import re
 
 from rag.answer import numerals
 from rag.answer.asked import Asked, interrogative
-from rag.answer.names import ORG_NAME, capitalised_place
+from rag.answer.names import ORG_NAME, QUOTED, capitalised_place
 from rag.answer.numerals import DAY_MONTH, WHEN
 from rag.answer.people import (
     CAPITALISED_WORD,
@@ -157,7 +157,6 @@ def place(question: str, text: str) -> str:
 # «Как называется агентство, которое…?», «Какое название носит…?»: the name of what the question calls by a noun.
 CALLED = re.compile(r"^\W*(?:как\s+(?:называ\w*|назван\w*)|как(?:ое|ое же)\s+название\s+(?:у|нос\w+)|"
                     r"what\s+is\s+the\s+name\s+of)\s+(?P<rest>.+)", re.I)
-QUOTED = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]")
 
 
 def name_called(question: str, text: str, spans: list[str]) -> str:

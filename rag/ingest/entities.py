@@ -1,6 +1,6 @@
 """Named entities of a cleaned document, found once when the build indexes it: natasha's slovnet NER (its navec
 vectors ship in the PyPI package, so it runs offline) tags PER, LOC and ORG spans of `Document.text`. The index
-stores them with the document, so a question never waits for the model (~1 s to load, then ~200 000 characters a
+stores them with the document, so a question never waits for the model (~1 s to load, then ~300 000 characters a
 second on one core, a batch of paragraphs a pass). Reading a
 file alone (an upload's check, an eval set's validation) does not need them and does not load the model."""
 from __future__ import annotations
@@ -57,13 +57,13 @@ def _tag(texts: list[tuple[str, list[tuple[int, int]]]], progress: bool = False)
     with _lock:  # the tagger's own tokenizer: natasha's Doc would also segment sentences, which no rule reads
         markups = _tagger().map([texts[i][0][a:b] for i, a, b in pieces])
         found = [[] for _ in texts]
-        bar = tqdm(total=sum(b - a for _, a, b in pieces), desc="names", unit="char", unit_scale=True, disable=not progress or not pieces)
-        for (i, a, b), markup in zip(pieces, markups):
-            bar.update(b - a)
-            text = texts[i][0]
-            found[i] += [(a + s.start, a + s.stop, s.type) for s in markup.spans
-                         if s.type in TYPES and (s.type != "PER" or person_name(text[a + s.start : a + s.stop]))]
-        bar.close()
+        with tqdm(total=sum(b - a for _, a, b in pieces), desc="names", unit="char", unit_scale=True,
+                  disable=not progress or not pieces) as bar:
+            for (i, a, b), markup in zip(pieces, markups):
+                bar.update(b - a)
+                text = texts[i][0]
+                found[i] += [(a + s.start, a + s.stop, s.type) for s in markup.spans
+                             if s.type in TYPES and (s.type != "PER" or person_name(text[a + s.start : a + s.stop]))]
     return [sorted(f) for f in found]
 
 

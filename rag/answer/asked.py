@@ -26,7 +26,7 @@ ASKS = {
     "time_for_when": re.compile(r"\b(когда|when)\b", re.I),
     "person_for_who": re.compile(r"\b(кто|кого|кому|who|whom)\b", re.I),
     "name_for_which_organisation": WHICH_ORGANISATION,
-    "number_for_how_many": re.compile(r"\b(сколько|скока|скольких|how many|how much)\b", re.I),
+    "number_for_how_many": numerals.HOW_MANY,
     "reason_for_why": re.compile(r"\b(почему|зачем|для чего|с какой целью|по какой причине|отчего|why|for what reason)\b", re.I),
     "place_for_which_place": re.compile(r"\bкак(?:ая|ой|ую|ое|ие|их|ом|ого)\s+(?:\w+\s+)?(?:стран|город|столиц|государств)\w*\b|"
                                        r"\b(?:which|what)\s+(?:country|city|capital)\b", re.I),

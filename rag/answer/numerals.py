@@ -44,15 +44,22 @@ def ordinals(text: str) -> set[int]:
     return found
 
 
-HOW_MANY = re.compile(r"\b(сколько|скока|скольких)\b", re.I)
+# «Сколько…?», and a share asked by its noun: «Какую долю населения…?», «Какой процент голосов…?».
+HOW_MANY = re.compile(r"\b(сколько|скока|скольких|как(?:ую|ая|ой|ого) (?:дол[юяи]|процент\w*)|how many|how much|"
+                      r"what (?:share|proportion|percentage|fraction))\b", re.I)
+# A share in words counts the noun after it as a numeral does: «половину населения», «две трети голосов».
+FRACTION_WORDS = frozenset({"половина", "треть", "четверть"})
 NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти крупнейших стран»
 
 
 def counted_noun(question: str) -> str | None:
-    """The first noun within three words after «сколько», as a lemma: counted_noun("Сколько стран вошло?") == "страна"."""
+    """The first noun within three words after «сколько», as a lemma: counted_noun("Сколько стран вошло?") == "страна",
+    counted_noun("Какую долю населения…?") == "население"; a «Какой процент…?» counts процент."""
     m = HOW_MANY.search(question)
     if not m:
         return None
+    if "процент" in m.group(0).lower():  # «Какой процент голосов…?» is answered in percent: «52 процента»
+        return "процент"
     for word in analysis.words(question[m.end() :])[:NUMERAL_REACH]:
         if "NOUN" in analysis.tag(word):
             return analysis.lemma(word)
@@ -64,7 +71,7 @@ def counts_in_words(counted: str | None, sentence: str) -> bool:
     "страна", «трем силам зла» does not."""
     found = analysis.words(sentence)
     for i, word in enumerate(found):
-        if "NUMR" in analysis.tag(word) and (
+        if ("NUMR" in analysis.tag(word) or analysis.lemma(word) in FRACTION_WORDS) and (
                 counted is None or counted in {analysis.lemma(w) for w in found[i + 1 : i + 1 + NUMERAL_REACH]}):
             return True
     return False

@@ -194,10 +194,41 @@ def doer(question: str, text: str, people: list[tuple[int, int]]) -> str:
     if not WHO_DID.match(question) or not asks_a_verb(question) or done_by_many(question, text):
         return ""
     found = {text[a:b]: (a, b) for a, b in people if not named(question, text[a:b])}
+    if len(found) > 1:  # «Петров предложил план, Смирнова его поддержала»: the one who does the question's verb
+        found = {name: span for name, span in found.items() if subject_of(question, text, *span)}
     if len(found) != 1:
         return ""
     a, b = next(iter(found.values()))
     return text[role_before(text, a) : b]
+
+
+SUBJECT_GAP = 1  # words between a subject and its verb: «Петров также предложил», «предложил вчера министр Петров»
+
+
+OBLIQUE = ("gent", "datv", "accs", "ablt", "loct")
+
+
+def oblique(word: str) -> bool:
+    """A name the dictionary reads in a case no subject takes: «Ивана», «Рахмона», «Анну»; an unknown surname
+    («Токаев», read as a plural genitive of a common noun) is no evidence either way."""
+    tag = analysis.tag(word)
+    return any(t in tag for t in NAME_TAGS) and any(c in tag for c in OBLIQUE)
+
+
+def subject_of(question: str, text: str, a: int, b: int) -> bool:
+    """Whether the name at [a, b) is, by its place and case, the subject of the question's verb in the sentence:
+    right before the verb or right after it (with its title), and no name of it in an oblique case. For «Кто предложил план?» in
+    «Петров предложил план, а Смирнова поддержала его» Петров is; in «Министр поблагодарил Ивана Петрова» nobody is."""
+    if any(oblique(w) for w in analysis.words(text[a:b])):
+        return False
+    verbs = question_verbs(question)
+    for m in re.finditer(r"[^\W\d_]+", text):
+        if "VERB" not in analysis.tag(m.group(0).lower()) or analysis.lemma(m.group(0).lower()) not in verbs:
+            continue
+        gap = text[b : m.start()] if b <= m.start() else text[m.end() : role_before(text, a)] if a >= m.end() else "-"
+        if len(gap.split()) <= SUBJECT_GAP and not re.search(r"[^\w\s]", gap):
+            return True
+    return False
 
 
 def question_verbs(question: str) -> set[str]:

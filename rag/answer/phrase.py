@@ -83,8 +83,8 @@ def number(counted: str | None, text: str) -> str:
     for m in DIGITS.finditer(text):
         if re.fullmatch(r"\d{4}", m.group(0)) and re.match(r"\s+(год|г\.)", text[m.end() :]):
             continue
-        unit = re.search(r"[^\W\d_]+$", m.group(0))  # «30 процентов»: the scale or unit is the counted noun
-        if unit and counted is not None and analysis.lemma(unit.group(0).lower()) == counted:
+        unit = re.search(r"[^\W\d_]+$|%$", m.group(0))  # «30 процентов»: the scale or unit is the counted noun
+        if unit and counted is not None and analysis.lemma(unit.group(0).replace("%", "процент").lower()) == counted:
             return short(with_lead(text, m.start(), m.end()))
         clause = re.split(r"[,.;:!?()«»\"]|\s[-–—]\s", text[m.end() :], maxsplit=1)[0]
         words = list(re.finditer(r"[^\W\d_]+", clause))[:NOUN_REACH]
@@ -97,13 +97,16 @@ def number(counted: str | None, text: str) -> str:
 
 
 def in_words(counted: str | None, text: str) -> str:
-    """A numeral word with the noun it counts: in_words("соглашение", "Он поддержал принятие трех международных
-    соглашений.") == "трех международных соглашений"; "" when none counts the asked noun."""
+    """A numeral word or a share in words with the noun it counts: in_words("соглашение", "Он поддержал принятие
+    трех международных соглашений.") == "трех международных соглашений", in_words("население", "Союз
+    представляет половину населения планеты.") == "половину населения"; "" when none counts the asked noun."""
     found = list(re.finditer(r"[^\W\d_]+", text))
     for i, m in enumerate(found):
-        if "NUMR" not in analysis.tag(m.group(0).lower()):
+        if "NUMR" not in analysis.tag(m.group(0).lower()) and analysis.lemma(m.group(0).lower()) not in numerals.FRACTION_WORDS:
             continue
         for w in found[i + 1 : i + 1 + NOUN_REACH]:
+            if analysis.lemma(w.group(0).lower()) in numerals.FRACTION_WORDS:
+                continue  # «две трети голосов»: the share's noun, then what it counts
             if "NOUN" in analysis.tag(w.group(0).lower()):
                 if (counted is None or analysis.lemma(w.group(0).lower()) == counted) and not re.search(r"[,.;:!?]", text[m.end() : w.start()]):
                     return short(with_lead(text, m.start(), w.end()))
@@ -157,20 +160,32 @@ def place(question: str, text: str) -> str:
 # «Как называется агентство, которое…?», «Какое название носит…?»: the name of what the question calls by a noun.
 CALLED = re.compile(r"^\W*(?:как\s+(?:называ\w*|назван\w*)|как(?:ое|ое же)\s+название\s+(?:у|нос\w+)|"
                     r"what\s+is\s+the\s+name\s+of)\s+(?P<rest>.+)", re.I)
+# «Сессия какого совета…?», «Какой региональный центр…?»: the interrogative phrase names the kind of thing asked.
+WHICH_THING = re.compile(r"^\W*(?:(?:в|во|на|из|с|со|до|к|ко|за|о|об|по|у|от|для|при|через)\s+)?"
+                         r"как(?:ой|ая|ое|ого|ую|ом|ому|ие|их|им|ими)\s+(?P<rest>.+)", re.I)
+HEAD_REACH = 3  # words from «какой» to the noun it asks about: «какой региональный центр»
+
+
+def head_noun(rest: str) -> str | None:
+    """The lemma of the first noun of a phrase: head_noun("региональный центр должен…") == "центр"."""
+    return next((analysis.lemma(w) for w in analysis.words(rest)[:HEAD_REACH] if "NOUN" in analysis.tag(w)), None)
 
 
 def name_called(question: str, text: str, spans: list[str]) -> str:
     """The one name of the sentence, in quotes or a span the NER found, that holds the noun the question asks the
     name of and that the question does not name: name_called("Как называется агентство, которое создадут?",
     "Создадут Международное агентство по безопасности.", ["Международное агентство по безопасности"]) ==
-    "Международное агентство по безопасности"; else the one quoted name; "" when there are several or none."""
-    m = CALLED.match(question)
-    if not m:
+    "Международное агентство по безопасности"; for «Как называется…» else the one quoted name. «Какой X…?» asks
+    for a name only when the sentence has one holding X: name_called("Сессия какого совета прошла?", "Прошла
+    сессия Совета безопасности.", ["Совета безопасности"]) == "Совета безопасности". "" when there are several
+    or none."""
+    called, which = CALLED.match(question), WHICH_THING.match(interrogative(question))
+    if not (called or which) or which_person(question):
         return ""
-    head = next((analysis.lemma(w) for w in analysis.words(m["rest"]) if "NOUN" in analysis.tag(w)), None)
+    head = head_noun((called or which)["rest"])
     names = [n for n in dict.fromkeys([q.group(0) for q in QUOTED.finditer(text)] + spans) if unnamed(question, n)]
     holding = {n for n in names if head in {analysis.lemma(w) for w in analysis.words(n)}}
-    quoted = {n for n in names if QUOTED.fullmatch(n)}
+    quoted = {n for n in names if QUOTED.fullmatch(n)} if called else set()
     found = holding or quoted
     return short(found.pop()) if len(found) == 1 else ""
 
@@ -265,9 +280,10 @@ def short_place(a: Asked, e: Evidence) -> str:
 
 
 def short_name(a: Asked, e: Evidence) -> str:
-    """«Как называется агентство, которое предложили создать?» is answered «Международное агентство по
-    безопасности» from «Министр предложил создать Международное агентство по безопасности.»"""
-    return name_called(a.question, e.text, [e.text[s:t] for s, t, _ in e.entities])
+    """«Как называется агентство, которое предложили создать?» and «Какое агентство предложили создать?» are
+    answered «Международное агентство по безопасности» from «Министр предложил создать Международное агентство по
+    безопасности.» (a person's name is short_person's)."""
+    return name_called(a.question, e.text, [e.text[s:t] for s, t, kind in e.entities if kind != "PER"])
 
 
 def short_organisation(a: Asked, e: Evidence) -> str:
@@ -276,4 +292,27 @@ def short_organisation(a: Asked, e: Evidence) -> str:
         return ""
     names = [m.group(0) for m in ORG_NAME.finditer(e.text) if not capitalised_place(m.group(0))]
     # Else a name natasha tagged ORG at index time, which needs neither quotes nor capitals («Шанхайская организация»).
-    return organisation(a.question, names) or organisation(a.question, [e.text[s:t] for s, t, kind in e.entities if kind == "ORG"])
+    spans = [e.text[s:t] for s, t, kind in e.entities if kind == "ORG"]
+    return organisation(a.question, names) or organisation(a.question, spans) or attached(a.question, e.text, names + spans)
+
+
+def attached(question: str, text: str, names: list[str]) -> str:
+    """Of several names, the one right after a word the question has (not a name): «заместитель председателя
+    РОО «Север»» is what «В какой организации она заместитель председателя?» asks for, not «ИА Юг» further on.
+    attached("Где она заместитель председателя?", "Заместитель председателя ОО «Север», политолог, в интервью ИА Юг.",
+    ["ОО «Север»", "ИА Юг"]) == "ОО «Север»"; a name inside a longer one («ИА» in «ИА Юг») is that one."""
+    keys = {analysis.term(w) for w in analysis.words(question) if w not in analysis.STOPWORDS
+            and not any(g in analysis.tag(w) for g in ("Name", "Surn", "Patr", "Geox", "Orgn", "Abbr"))}
+    whole = [n for n in dict.fromkeys(names) if unnamed(question, n) and not any(n != o and n in o for o in names)]
+    head = head_noun(m["rest"]) if (m := WHICH_THING.match(interrogative(question))) else None
+    if any(head in {analysis.lemma(w) for w in analysis.words(n)} for n in whole):
+        return ""  # a name holds the noun asked about: short_name's answer
+    found = set()
+    for n in whole:
+        at = max(text.find(n), 0)
+        before = re.search(r"([^\W\d_]+)\s+$", text[:at])
+        if re.match(r"\s+[A-ZА-ЯЁ]", text[at + len(n) :]):
+            continue  # «ИА» of «ИА Юг.Ру»: the kind before a name the NER did not find
+        if before and analysis.term(before.group(1).lower()) in keys:
+            found.add(n)
+    return short(found.pop()) if len(found) == 1 else ""

@@ -195,7 +195,9 @@ def doer(question: str, text: str, people: list[tuple[int, int]]) -> str:
         return ""
     found = {text[a:b]: (a, b) for a, b in people if not named(question, text[a:b])}
     if len(found) > 1:  # «Петров предложил план, Смирнова его поддержала»: the one who does the question's verb
-        found = {name: span for name, span in found.items() if subject_of(question, text, *span)}
+        verbs = [m for m in re.finditer(r"[^\W\d_]+", text) if "VERB" in analysis.tag(m.group(0).lower())
+                 and analysis.lemma(m.group(0).lower()) in question_verbs(question)]
+        found = {name: span for name, span in found.items() if subject_of(text, verbs, *span)}
     if len(found) != 1:
         return ""
     a, b = next(iter(found.values()))
@@ -215,16 +217,13 @@ def oblique(word: str) -> bool:
     return any(t in tag for t in NAME_TAGS) and any(c in tag for c in OBLIQUE)
 
 
-def subject_of(question: str, text: str, a: int, b: int) -> bool:
-    """Whether the name at [a, b) is, by its place and case, the subject of the question's verb in the sentence:
+def subject_of(text: str, verbs: list[re.Match], a: int, b: int) -> bool:
+    """Whether the name at [a, b) is, by its place and case, the subject of one of `verbs` (the question's verb in the sentence):
     right before the verb or right after it (with its title), and no name of it in an oblique case. For «Кто предложил план?» in
     «Петров предложил план, а Смирнова поддержала его» Петров is; in «Министр поблагодарил Ивана Петрова» nobody is."""
     if any(oblique(w) for w in analysis.words(text[a:b])):
         return False
-    verbs = question_verbs(question)
-    for m in re.finditer(r"[^\W\d_]+", text):
-        if "VERB" not in analysis.tag(m.group(0).lower()) or analysis.lemma(m.group(0).lower()) not in verbs:
-            continue
+    for m in verbs:  # the question's verb where the sentence has it
         gap = text[b : m.start()] if b <= m.start() else text[m.end() : role_before(text, a)] if a >= m.end() else "-"
         if len(gap.split()) <= SUBJECT_GAP and not re.search(r"[^\w\s]", gap):
             return True

@@ -11,6 +11,7 @@ from rag.answer.names import ORG_NAME, QUOTED, capitalised_place
 from rag.answer.numerals import DAY_MONTH, WHEN
 from rag.answer.people import (
     CAPITALISED_WORD,
+    NOT_A_TITLE,
     WHOM,
     describes_a_name,
     description,
@@ -166,6 +167,11 @@ WHICH_THING = re.compile(r"^\W*(?:(?:в|во|на|из|с|со|до|к|ко|за
 HEAD_REACH = 3  # words from «какой» to the noun it asks about: «какой региональный центр»
 
 
+def holds(name: str, noun: str | None) -> bool:
+    """Whether a name has the noun among its words' lemmas: holds("Совета безопасности", "совет") is True."""
+    return noun in {analysis.lemma(w) for w in analysis.words(name)}
+
+
 def head_noun(rest: str) -> str | None:
     """The lemma of the first noun of a phrase: head_noun("региональный центр должен…") == "центр"."""
     return next((analysis.lemma(w) for w in analysis.words(rest)[:HEAD_REACH] if "NOUN" in analysis.tag(w)), None)
@@ -184,7 +190,7 @@ def name_called(question: str, text: str, spans: list[str]) -> str:
         return ""
     head = head_noun((called or which)["rest"])
     names = [n for n in dict.fromkeys([q.group(0) for q in QUOTED.finditer(text)] + spans) if unnamed(question, n)]
-    holding = {n for n in names if head in {analysis.lemma(w) for w in analysis.words(n)}}
+    holding = {n for n in names if holds(n, head)}
     quoted = {n for n in names if QUOTED.fullmatch(n)} if called else set()
     found = holding or quoted
     return short(found.pop()) if len(found) == 1 else ""
@@ -302,10 +308,10 @@ def attached(question: str, text: str, names: list[str]) -> str:
     attached("Где она заместитель председателя?", "Заместитель председателя ОО «Север», политолог, в интервью ИА Юг.",
     ["ОО «Север»", "ИА Юг"]) == "ОО «Север»"; a name inside a longer one («ИА» in «ИА Юг») is that one."""
     keys = {analysis.term(w) for w in analysis.words(question) if w not in analysis.STOPWORDS
-            and not any(g in analysis.tag(w) for g in ("Name", "Surn", "Patr", "Geox", "Orgn", "Abbr"))}
+            and not any(g in analysis.tag(w) for g in NOT_A_TITLE)}
     whole = [n for n in dict.fromkeys(names) if unnamed(question, n) and not any(n != o and n in o for o in names)]
     head = head_noun(m["rest"]) if (m := WHICH_THING.match(interrogative(question))) else None
-    if any(head in {analysis.lemma(w) for w in analysis.words(n)} for n in whole):
+    if any(holds(n, head) for n in whole):
         return ""  # a name holds the noun asked about: short_name's answer
     found = set()
     for n in whole:

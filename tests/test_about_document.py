@@ -53,14 +53,14 @@ def test_questions_about_a_document_are_told_from_questions_about_its_topic(ques
 
 def test_the_date_is_answered_from_metadata_and_cited_to_the_title():
     answer = about_document("Когда вышла статья о дождях?", [evidence("snow.html"), evidence("rain.html")], DOCS)
-    assert answer.answer == "Дожди в Казани: 2 октября 2025." and not answer.abstained
+    assert answer.answer == "2 октября 2025" and not answer.abstained
     c = answer.citations[0]
     assert (c.source, c.quote, c.start, c.end) == ("rain.html", "Дожди в Казани", 0, 14)  # the exact title span
 
 
 def test_the_outlet_a_question_names_picks_the_document():
     answer = about_document("Когда вышла статья Другое о первом снеге?", [evidence("rain.html"), evidence("snow.html")], DOCS)
-    assert answer.answer == "Снег в Омске: 5 ноября 2024 (год определён по тексту)."
+    assert answer.answer == "5 ноября 2024 (год определён по тексту)"
 
 
 def test_a_topic_no_document_holds_is_not_answered_from_metadata():

@@ -53,7 +53,7 @@ def test_ask_returns_what_rag_ask_json_prints(live_server, web_rag):
 
 def test_the_api_answers_a_question_about_a_documents_date_from_its_metadata(live_server):
     got = ask(live_server, {"question": "Когда вышла статья Tengrinews о беженцах?"}).json()
-    assert got["answer"] == "Токаев высказался о размещении афганских беженцев: 16 сентября 2021."
+    assert got["answer"] == "16 сентября 2021"
     assert got["citations"][0]["quote"] == "Токаев высказался о размещении афганских беженцев"
 
 

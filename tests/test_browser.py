@@ -491,7 +491,7 @@ def test_a_question_about_a_documents_date_is_answered_from_its_metadata(new_pag
     page.goto(live_server + "/")
     ask(page, "Когда вышла статья Tengrinews о беженцах?")
     answer = wait_answers(page, 1, visits)
-    expect(answer.locator(".rag-answer")).to_have_text(f"{ODKB_TITLE}: 16 сентября 2021.[1]")  # its source's marker
+    expect(answer.locator(".rag-answer")).to_have_text("16 сентября 2021[1]")  # its source's marker
     expect(answer.locator("a.rag-cite").first).to_have_text(f"Tengrinews.kz · 16 сентября 2021 · {ODKB_TITLE}")
     expect(answer.locator(".rag-quote").first).to_have_text(f"«{ODKB_TITLE}»")
     shot(page, "12-chat-document-date")

@@ -164,9 +164,9 @@ def evidence(document: str, sentence: str):
 def test_a_quotation_is_credited_to_the_speaker_after_it():
     from rag.converse.attribution import credit
 
-    doc = 'Вступление.\n"Рынок вырос на треть. Спрос растёт", — сказал министр Петров.\nДругой абзац.'
+    doc = 'Вступление.\n"Рынок вырос на треть. Спрос растёт", — сказал министр Петров, выступая на форуме.\nДругой абзац.'
     start, end, who = credit(evidence(doc, "Рынок вырос на треть."))
-    assert who == "министр Петров" and doc[start:end] == who
+    assert who == "министр Петров" and doc[start:end] == who  # the speaker, not the clause after the comma
     assert credit(evidence(doc, "Другой абзац.")) is None  # no quotation closes after it
     other = 'Первый абзац "цитаты.\nВторой абзац", — сказал Петров.'
     assert credit(evidence(other, "Первый абзац")) is None  # the attribution must be in the same paragraph
@@ -203,6 +203,8 @@ def test_the_statement_of_an_answer_is_its_reported_clause():
     assert statement("МОСКВА, 3 апр — Вести. Цены выросли на треть, сообщили в ведомстве.") == "цены выросли на треть"
     assert statement("…") == ""
     assert person_in("Вчера министр Иван Петров открыл завод.") == ["Иван", "Петров"]
+    assert person_in("Токаев") == ["Токаев"] and person_in("министр Иван Петров") == ["Иван", "Петров"]  # a short answer: the speaker
+    assert person_in("в Минске") == []
 
 
 def test_a_short_answer_states_nothing_alone_and_is_stated_with_its_question():

@@ -35,7 +35,7 @@ ASKS = {
 
 # A clause after a comma that a question word opens («…, когда выступал в Минске») is subordinate when an earlier
 # clause asks already («Что сказал Петров, …»): it narrows the question, its question word is not what is asked.
-QUESTION_WORD = re.compile(r"\b(что|чем|чего|чему|как\w*|почему|зачем|ли|кто|кого|кому|где|куда|откуда|когда|сколько|"
+QUESTION_WORD = re.compile(r"\b(что|чем|чего|чему|как\w*|почему|зачем|ли|кто|кого|кому|где|куда|откуда|когда|скольк(?:о|их|им|ими)|"
                            r"чей|чья|чьё|чьи|what|how|why|who|whom|whose|where|when|which)\b", re.I)
 
 

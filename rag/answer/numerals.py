@@ -45,7 +45,7 @@ def ordinals(text: str) -> set[int]:
 
 
 # «Сколько…?», and a share asked by its noun: «Какую долю населения…?», «Какой процент голосов…?».
-HOW_MANY = re.compile(r"\b(сколько|скока|скольких|как(?:ую|ая|ой|ого) (?:дол[юяи]|процент\w*)|how many|how much|"
+HOW_MANY = re.compile(r"\b(скольк(?:о|их|им|ими)|скока|как(?:ую|ая|ой|ого) (?:дол[юяи]|процент\w*)|how many|how much|"
                       r"what (?:share|proportion|percentage|fraction))\b", re.I)
 # A share in words counts the noun after it as a numeral does: «половину населения», «две трети голосов».
 FRACTION_WORDS = frozenset({"половина", "треть", "четверть"})

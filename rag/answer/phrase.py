@@ -80,9 +80,11 @@ def time(text: str) -> str:
 def number(counted: str | None, text: str) -> str:
     """A number with the noun it counts, the one the question counts when it names one:
     number("страна", "В 2024 году 5 крупнейших стран подписали договор.") == "5 крупнейших стран"; "" when no
-    number counts the asked noun (a year is no count)."""
+    number counts the asked noun (a year is no count, nor a footnote's mark «[71]»)."""
     for m in DIGITS.finditer(text):
         if re.fullmatch(r"\d{4}", m.group(0)) and re.match(r"\s+(год|г\.)", text[m.end() :]):
+            continue
+        if text[m.start() - 1 : m.start()] == "[" and text[m.end() : m.end() + 1] == "]":
             continue
         unit = re.search(r"[^\W\d_]+$|%$", m.group(0))  # «30 процентов»: the scale or unit is the counted noun
         if unit and counted is not None and analysis.lemma(unit.group(0).replace("%", "процент").lower()) == counted:
@@ -137,6 +139,8 @@ PLACE = re.compile(r"(?<![\w-])(?:в|во|на|из|с|со|к|ко|под|ок�
 # An unknown capitalised word with an adjective's case ending is an adjective of a place, not its name: «к
 # Астанинскому саммиту» names no place to answer «Где…?» with.
 ADJECTIVE_ENDING = re.compile(r"(?:ому|ему|ого|его|ыми|ими)$")
+# The kind of place a question asks for by its interrogative phrase: «в каком городе», «какая страна».
+PLACE_KIND = re.compile(r"\bкак\w*\s+(?:\w+\s+)?(город\w*|стран\w*|столиц\w*|област\w*|регион\w*)", re.I)
 # «Какая страна…?», «Какой город…?»: the place is the subject or object, named without a preposition.
 WHICH_PLACE_WORDS = r"как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*"
 WHICH_PLACE = re.compile(rf"^\W*{WHICH_PLACE_WORDS}\b", re.I)
@@ -145,7 +149,8 @@ WHICH_PLACE = re.compile(rf"^\W*{WHICH_PLACE_WORDS}\b", re.I)
 def place(question: str, text: str) -> str:
     """The one place after a preposition that the question does not name: place("Где пройдет саммит?", "Саммит пройдет в
     Астане летом.") == "в Астане"; for «Какая страна…?» the one place name: place("Какая страна предложила план?",
-    "План предложила Молдова.") == "Молдова"; "" when there are several or none."""
+    "План предложила Молдова.") == "Молдова"; of several, the one the sentence calls the kind of place asked for («в каком
+    городе» → «в городе Бельцы», not «в Молдове»); "" when there are several or none."""
     if WHICH_PLACE.match(question):  # the name as a dictionary writes it: «вовлечению Афганистана» → «Афганистан»
         found = {analysis.lemma(m.group(0).lower()).capitalize() if "-" not in m.group(0) else m.group(0)
                  for m in CAPITALISED_WORD.finditer(text)
@@ -155,6 +160,8 @@ def place(question: str, text: str) -> str:
                  if unnamed(question, m.group(1)) and all(
                      "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) and not ADJECTIVE_ENDING.search(w)
                      for w in analysis.words(m.group(1)))}
+        kind = PLACE_KIND.search(interrogative(question))  # «в каком городе»: of «в городе Алматы» and «в Афганистане», the city
+        found = {f for f in found if kind and holds(f, analysis.lemma(kind.group(1).lower()))} or found
     return short(found.pop()) if len(found) == 1 else ""
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
+from rag.answer.identifiers import short_identifier
 from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article, place_in_article
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
 from rag.answer.people import CAPITALISED_WORD, unnamed
@@ -255,6 +256,7 @@ RULES: dict[str, Rule] = {
         Rule("short_place", short_place, "phrase"),
         Rule("short_organisation", short_organisation, "phrase"),
         Rule("short_name", short_name, "phrase"),
+        Rule("short_identifier", short_identifier, "phrase"),
     ]
 }
 

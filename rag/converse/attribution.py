@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.extract import Answer, Citation, tidy
+from rag.answer.extract import Answer, Citation
 from rag.answer.rules import confidence, names_a_person, threshold
 from rag.config import Settings
 from rag.retrieve.retriever import Evidence
-from rag.texts import text
 
 SPEECH = (r"(?:сказал|заявил|отметил|подчеркнул|добавил|сообщил|рассказал|пояснил|напомнил|заключил|говори[лт]|считает|"
           r"упомянул|указал|констатировал|предупредил|уточнил|said|stated)\w*")
@@ -36,21 +35,21 @@ def credit(e: Evidence) -> tuple[int, int, str] | None:
     after = e.document[e.end:e.end + REACH]
     paragraph = after.split("\n", 1)[0]
     m = POINTING_CREDIT.match(paragraph) or CREDIT.search(paragraph)
-    if m is None or not re.search(r"\b[A-ZА-ЯЁ]", m["who"]):  # a speaker is named: «Токаев», «президент РК …»
-        return None
-    return e.end + m.start("who"), e.end + m.end("who"), m["who"].strip()
+    if m is None or not re.search(r"\b[A-ZА-ЯЁ]", who := m["who"].split(",")[0].strip()):  # a speaker is named: «Токаев», «президент РК …»
+        return None  # (the speaker ends at a comma: «— сказал Петров, выступая на форуме.»)
+    start = e.end + m.start("who")
+    return start, start + len(who), who
 
 
 def credited(question: str, evidence: list[Evidence], coverage: float, settings: Settings) -> Answer | None:
-    """The speaker of the best confident statement that needs one, quoted with the statement; None if none."""
+    """The speaker of the best confident statement that needs one, cited with the statement; None if none."""
     for e in evidence:
         if confidence(question, e, coverage, settings) < threshold(question, settings):
             break
         if names_a_person(e.text) or (found := credit(e)) is None:
             continue
-        start, end, who = found
-        quote = e.document[start:end]
-        return Answer(question, text("said_by", who=who, statement=tidy(e.text)), False, [
-            Citation(e.source, e.text, e.start, e.end, round(e.score, 4)), Citation(e.source, quote, start, end, round(e.score, 4)),
+        start, end, who = found  # the answer is who said it; the citations quote the statement, then the credit
+        return Answer(question, who, False, [
+            Citation(e.source, e.text, e.start, e.end, round(e.score, 4)), Citation(e.source, who, start, end, round(e.score, 4)),
         ])
     return None

@@ -44,7 +44,6 @@ POSSESSIVE = frozenset("его её ее их his her their its".split())
 LEADING = _words("leading")
 SKIP = INTERROGATIVES | ANAPHORS | PREPOSITIONS | LEADING | COPULAS | analysis.STOPWORDS
 PLACE_IN_ANSWER = re.compile(r"\b(?:в|во|на)\s+[А-ЯЁ][\w-]+(?:\s+[А-ЯЁ][\w-]+)*")
-SPEAKER = re.compile(r"^(?P<who>[^:«»]{2,80}): «")  # the answer to «Кто это сказал?» (texts.toml said_by)
 HISTORY_TURNS = 20  # earlier questions looked back on
 
 
@@ -126,16 +125,17 @@ def subject_phrase(question: str) -> list[str]:
 
 
 def person_in(answer: str) -> list[str]:
-    """The first person named in an answer: the speaker of «Токаев: «…»», or capitalised words after its first,
-    one of them a name or surname."""
-    if m := SPEAKER.match(answer):
-        return m["who"].split()
+    """The first person named in an answer: capitalised words after a sentence's first (capitalised anyway), one
+    of them a name or surname; a short answer's (a speaker: «Токаев», «министр Иван Петров») from its first word,
+    and a lone word there is the person even when the dictionary knows it, unless it is a place."""
+    short = len(answer) <= SHORT_ANSWER and not re.search(r"[.!?](?:\s|$)", answer.strip())  # a phrase, no sentence
     run: list[str] = []
-    for w in TOKEN.findall(answer)[1:] + [""]:
+    for w in TOKEN.findall(answer)[0 if short else 1 :] + [""]:
         if w[:1].isupper() and not w.isupper():
             run.append(w)
             continue
-        while run and analysis.is_dictionary_word(_low(run[0])) and not analysis.tagged(run[0], "Name", "Surn", "Patr"):
+        while run and analysis.is_dictionary_word(_low(run[0])) and not analysis.tagged(run[0], "Name", "Surn", "Patr") and (
+                not short or len(run) > 1 or analysis.tagged(run[0], "Geox")):
             run = run[1:]  # «Казахстана Касым-Жомарт Токаев»: the country is not the person
         if run:
             return run

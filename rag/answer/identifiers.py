@@ -1,0 +1,86 @@
+"""Short answers that are written, not said: the path, mail address or web address a technical document gives
+(«/var/cache/pbuilder/result/», «debian-legal@lists.debian.org») for a question that asks for a directory, a
+file, a mailing list or a site by its interrogative phrase. A name in Latin letters with slashes is no word the
+Russian rules of phrase.py can read, so this is a rule of its own."""
+from __future__ import annotations
+
+import re
+
+from rag.answer.asked import Asked, interrogative
+from rag.answer.phrase import MAX_CHARS, WHICH_THING, head_noun
+from rag.index import analysis
+from rag.retrieve.retriever import Evidence
+
+# What a question asks for by the noun its «какой» asks about («в какой каталог», «в какую рассылку», «какой
+# список рассылки»), by «где/куда» (only when no place name answers: short_place comes first), or in English.
+KINDS = {
+    "path": {"каталог", "директория", "папка", "файл", "путь"},
+    "mail": {"рассылка", "адрес", "почта", "список рассылки"},
+    "url": {"сайт", "адрес", "ссылка", "url"},
+}
+ENGLISH = {
+    "path": re.compile(r"^\W*(?:(?:in|into|to)\s+)?(?:(?:which|what)\s+(?:\w+\s+)?(?:directory|folder|file|path)|where)\b", re.I),
+    "mail": re.compile(r"^\W*(?:to\s+)?(?:which|what)\s+(?:\w+\s+)?(?:mailing\s+list|address|e-?mail)\b", re.I),
+    "url": re.compile(r"^\W*(?:on\s+)?(?:which|what)\s+(?:\w+\s+)?(?:site|website|url|address)\b", re.I),
+}
+WHERE = re.compile(r"^\W*(где|куда)\b", re.I)
+WRITTEN = {
+    # «/usr/share/doc/», «~/.dupload.conf», «debian/changelog»: ASCII with a slash and a lowercase letter (not
+    # «и/или», «TCP/IP», «5/10»); a sentence's full stop after it is not part of it.
+    "path": re.compile(r"(?<![\w/.~@:-])[A-Za-z0-9_.+*~-]*/[A-Za-z0-9_.+*~/-]*(?<!\.)(?![\w/])"),
+    "mail": re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+    "url": re.compile(r"\b(?:https?://|www\.)[^\s«»\"<>()]+(?<![.,;:!?])"),
+}
+PLURAL = re.compile(r"\bкак(?:ие|их|ими)\b", re.I)  # «В каких файлах…?»: every one the sentence gives
+
+
+def written(kind: str, text: str) -> list[re.Match]:
+    """The identifiers of a kind in a sentence: [m.group(0) for m in written("path", "Пакеты попадут в
+    /var/cache/result/.")] == ["/var/cache/result/"]; a path of the url's is no path of its own."""
+    urls = [m.span() for m in WRITTEN["url"].finditer(text)] if kind != "url" else []
+    return [m for m in WRITTEN[kind].finditer(text) if re.search(r"[a-z]", m.group(0))
+            and not any(a <= m.start() < b for a, b in urls)]
+
+
+def named_by(question: str, found: str) -> bool:
+    """Whether the question writes the identifier already: «вместо /usr/local/bin» names «/usr/local/bin/»."""
+    return found.rstrip("/").lower() in question.lower()
+
+
+def after_a_question_word(question: str, text: str, at: int) -> bool:
+    """Whether the identifier at `at` follows a word of the question, past prepositions: «устанавливать в /usr/bin»
+    answers «Куда устанавливать программы?», «страницы в /usr/share/man» does not."""
+    keys = {analysis.term(w) for w in analysis.words(question) if w not in analysis.STOPWORDS}
+    for w in reversed(re.findall(r"[^\W\d_]+", text[:at])[-3:]):
+        if "PREP" in analysis.tag(w.lower()):
+            continue
+        return analysis.term(w.lower()) in keys
+    return False
+
+
+def identifier(question: str, text: str) -> str:
+    """The one path, mail address or web address of the sentence the question asks for and does not write itself:
+    identifier("В какой каталог попадут пакеты?", "Пакеты попадут в каталог /var/cache/result/.") ==
+    "/var/cache/result/"; of several, the one right after a word of the question; for «В каких файлах…?» all of
+    them; "" when the question asks for none of these or the sentence gives none (or several)."""
+    asking = interrogative(question)
+    which = WHICH_THING.match(asking)
+    head = head_noun(which["rest"]) if which else None
+    if head == "список" and re.match(r"\w+\s+рассылк", which["rest"], re.I):
+        head = "список рассылки"
+    for kind, nouns in KINDS.items():
+        if not (head in nouns or ENGLISH[kind].match(asking) or kind == "path" and WHERE.match(asking)):
+            continue
+        found = [m for m in written(kind, text) if not named_by(question, m.group(0))]
+        if len(found) > 1 and not PLURAL.search(asking):
+            found = [m for m in found if after_a_question_word(question, text, m.start())]
+        answer = ", ".join(dict.fromkeys(m.group(0) for m in found))
+        if found and (len(found) == 1 or PLURAL.search(asking)) and len(answer) <= MAX_CHARS:
+            return answer
+    return ""
+
+
+def short_identifier(a: Asked, e: Evidence) -> str:
+    """«В какой каталог pbuilder помещает пакеты?» is answered «/var/cache/pbuilder/result/» from «Собранные пакеты
+    будут помещены в каталог /var/cache/pbuilder/result/.»; «В какой список рассылки писать?» with the address."""
+    return identifier(a.question, e.text)

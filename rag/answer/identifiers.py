@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.asked import Asked, interrogative
-from rag.answer.phrase import MAX_CHARS, WHICH_THING, head_noun
+from rag.answer.phrase import MAX_CHARS, asked_noun
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
@@ -47,10 +47,9 @@ def named_by(question: str, found: str) -> bool:
     return found.rstrip("/").lower() in question.lower()
 
 
-def after_a_question_word(question: str, text: str, at: int) -> bool:
-    """Whether the identifier at `at` follows a word of the question, past prepositions: «устанавливать в /usr/bin»
-    answers «Куда устанавливать программы?», «страницы в /usr/share/man» does not."""
-    keys = {analysis.term(w) for w in analysis.words(question) if w not in analysis.STOPWORDS}
+def after_a_question_word(keys: set[str], text: str, at: int) -> bool:
+    """Whether the identifier at `at` follows a word of the question (`keys`, its terms), past prepositions:
+    «устанавливать в /usr/bin» answers «Куда устанавливать программы?», «страницы в /usr/share/man» does not."""
     for w in reversed(re.findall(r"[^\W\d_]+", text[:at])[-3:]):
         if "PREP" in analysis.tag(w.lower()):
             continue
@@ -64,18 +63,18 @@ def identifier(question: str, text: str) -> str:
     "/var/cache/result/"; of several, the one right after a word of the question; for «В каких файлах…?» all of
     them; "" when the question asks for none of these or the sentence gives none (or several)."""
     asking = interrogative(question)
-    which = WHICH_THING.match(asking)
-    head = head_noun(which["rest"]) if which else None
-    if head == "список" and re.match(r"\w+\s+рассылк", which["rest"], re.I):
+    head, plural = asked_noun(question), bool(PLURAL.search(asking))
+    if head == "список" and re.search(r"\bсписо?к\w*\s+рассылк", asking, re.I):
         head = "список рассылки"
     for kind, nouns in KINDS.items():
         if not (head in nouns or ENGLISH[kind].match(asking) or kind == "path" and WHERE.match(asking)):
             continue
         found = [m for m in written(kind, text) if not named_by(question, m.group(0))]
-        if len(found) > 1 and not PLURAL.search(asking):
-            found = [m for m in found if after_a_question_word(question, text, m.start())]
+        if len(found) > 1 and not plural:
+            keys = set(analysis.terms(question))
+            found = [m for m in found if after_a_question_word(keys, text, m.start())]
         answer = ", ".join(dict.fromkeys(m.group(0) for m in found))
-        if found and (len(found) == 1 or PLURAL.search(asking)) and len(answer) <= MAX_CHARS:
+        if found and (len(found) == 1 or plural) and len(answer) <= MAX_CHARS:
             return answer
     return ""
 

@@ -139,8 +139,6 @@ PLACE = re.compile(r"(?<![\w-])(?:в|во|на|из|с|со|к|ко|под|ок�
 # An unknown capitalised word with an adjective's case ending is an adjective of a place, not its name: «к
 # Астанинскому саммиту» names no place to answer «Где…?» with.
 ADJECTIVE_ENDING = re.compile(r"(?:ому|ему|ого|его|ыми|ими)$")
-# The kind of place a question asks for by its interrogative phrase: «в каком городе», «какая страна».
-PLACE_KIND = re.compile(r"\bкак\w*\s+(?:\w+\s+)?(город\w*|стран\w*|столиц\w*|област\w*|регион\w*)", re.I)
 # «Какая страна…?», «Какой город…?»: the place is the subject or object, named without a preposition.
 WHICH_PLACE_WORDS = r"как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*"
 WHICH_PLACE = re.compile(rf"^\W*{WHICH_PLACE_WORDS}\b", re.I)
@@ -160,8 +158,8 @@ def place(question: str, text: str) -> str:
                  if unnamed(question, m.group(1)) and all(
                      "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) and not ADJECTIVE_ENDING.search(w)
                      for w in analysis.words(m.group(1)))}
-        kind = PLACE_KIND.search(interrogative(question))  # «в каком городе»: of «в городе Алматы» and «в Афганистане», the city
-        found = {f for f in found if kind and holds(f, analysis.lemma(kind.group(1).lower()))} or found
+        kind = asked_noun(question)  # «в каком городе»: of «в городе Алматы» and «в Афганистане», the city
+        found = {f for f in found if holds(f, kind)} or found
     return short(found.pop()) if len(found) == 1 else ""
 
 
@@ -182,6 +180,13 @@ def holds(name: str, noun: str | None) -> bool:
 def head_noun(rest: str) -> str | None:
     """The lemma of the first noun of a phrase: head_noun("региональный центр должен…") == "центр"."""
     return next((analysis.lemma(w) for w in analysis.words(rest)[:HEAD_REACH] if "NOUN" in analysis.tag(w)), None)
+
+
+def asked_noun(question: str) -> str | None:
+    """The lemma of the noun the question's «какой» asks about: asked_noun("В каком городе открылся центр?") == "город";
+    None when its interrogative phrase is no «какой X»."""
+    m = WHICH_THING.match(interrogative(question))
+    return head_noun(m["rest"]) if m else None
 
 
 def name_called(question: str, text: str, spans: list[str]) -> str:
@@ -317,7 +322,7 @@ def attached(question: str, text: str, names: list[str]) -> str:
     keys = {analysis.term(w) for w in analysis.words(question) if w not in analysis.STOPWORDS
             and not any(g in analysis.tag(w) for g in NOT_A_TITLE)}
     whole = [n for n in dict.fromkeys(names) if unnamed(question, n) and not any(n != o and n in o for o in names)]
-    head = head_noun(m["rest"]) if (m := WHICH_THING.match(interrogative(question))) else None
+    head = asked_noun(question)
     if any(holds(n, head) for n in whole):
         return ""  # a name holds the noun asked about: short_name's answer
     found = set()

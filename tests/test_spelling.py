@@ -17,6 +17,14 @@ def test_ties_are_broken_alphabetically():
     assert Speller({"кошка": 2, "мошка": 5}).correct_word("хошка") == "мошка"
 
 
+def test_question_words_are_corrected_though_no_article_uses_them():
+    speller = Speller({"форум": 4})
+    assert speller.correct_word("сколко") == "сколько"
+    assert speller.correct_word("завут") == "зовут"
+    assert speller.correct_word("щёту") == "счёту"  # «щ» for «сч»: one slip, not two edits
+    assert Speller({"почину": 2}).correct_word("почиму") == "почину"  # an articles' word one edit away wins
+
+
 def test_correction_is_the_same_whatever_the_hash_seed():
     outputs = set()
     for seed in ("0", "1", "2", "3", "4", "5", "6", "7"):

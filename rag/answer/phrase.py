@@ -122,13 +122,21 @@ IN_ORDER = re.compile(r"\b(котор|как)\w+ по сч[её]ту\b", re.I)
 
 
 def ordinal(text: str) -> str:
-    """The first ordinal with its noun: ordinal("Это была первая встреча министров.") == "первая встреча";
-    ordinal("Прошла 6-я встреча.") == "6-я встреча"."""
+    """The first ordinal with its noun and the adjectives between: ordinal("Это была первая встреча министров.") ==
+    "первая встреча"; ordinal("Прошла 6-я встреча.") == "6-я встреча"; ordinal("…к шестой консультативной
+    встрече лидеров") == "шестой консультативной встрече"."""
     for m in re.finditer(r"\d{1,3}-?[а-я]{1,3}\b|[^\W\d_]+", text):
         word = m.group(0).lower()
         if numerals.ordinals(word):
-            noun = re.match(r"\s+([^\W\d_]+)", text[m.end() :])
-            end = m.end() + noun.end() if noun and "NOUN" in analysis.tag(noun.group(1).lower()) else m.end()
+            end = pos = m.end()
+            for _ in range(3):  # the noun, past up to two adjectives
+                after = re.match(r"\s+([^\W\d_]+)", text[pos:])
+                kind = analysis.tag(after.group(1).lower()) if after else ()
+                pos += after.end() if after else 0
+                if "NOUN" in kind:
+                    end = pos
+                if "ADJF" not in kind:
+                    break
             return short(text[m.start() : end])
     return ""
 

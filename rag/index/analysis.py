@@ -116,6 +116,12 @@ def lemma(word: str) -> str:
         return _parse(word).normal_form.replace("ё", "е")
 
 
+def forms(word: str) -> list[str]:
+    """Every form of the likeliest reading of a word: forms("счёт") holds "счёту" and "счетов"."""
+    with _lock:
+        return [f.word for f in _parse(word).lexeme]
+
+
 def inflect(word: str, case: str) -> str:
     """The word in another grammatical case ("саммит ШОС" → "о саммите" needs "loct"); unchanged when pymorphy3
     cannot inflect it. Keeps a capital first letter."""

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import cache
 
-from rag.index.analysis import HOMOGLYPHS, STOPWORDS, is_dictionary_word
+from rag.index.analysis import HOMOGLYPHS, STOPWORDS, forms, is_dictionary_word
+from rag.config import DATA_DIR
 
 ALPHABET = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
 MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
@@ -11,22 +14,37 @@ WORD = re.compile(r"[^\W\d_]+")
 CYRILLIC = re.compile(r"[а-яё]")
 
 
+# Letters that sound alike and are one slip to who writes by ear: «щёт» for «счёт», «расчёт» for «рассчёт».
+SOUND_ALIKE = (("щ", "сч"), ("сч", "щ"))
+
+
 def edits1(word: str) -> set[str]:
-    """Every string one deletion, swap, replacement or insertion away (Norvig's speller)."""
+    """Every string one deletion, swap, replacement or insertion away (Norvig's speller), and one sound-alike
+    spelling away: edits1("щёту") holds "счёту"."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     return (
-        {a + b[1:] for a, b in splits if b}
+        {a + new + b[len(old) :] for a, b in splits for old, new in SOUND_ALIKE if b.startswith(old)}
+        | {a + b[1:] for a, b in splits if b}
         | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
         | {a + c + b[1:] for a, b in splits if b for c in ALPHABET}
         | {a + c + b for a, b in splits for c in ALPHABET}
     )
 
 
+@cache
+def question_words() -> frozenset[str]:
+    """Every form of the words questions ask with (rag/data/question_words.toml), ё and е both."""
+    data = tomllib.loads((DATA_DIR / "question_words.toml").read_text(encoding="utf-8"))
+    every = {f for w in data["words"] for f in forms(w)}
+    return frozenset(every | {f.replace("ё", "е") for f in every})
+
+
 class Speller:
     """Corrects words that are neither Russian dictionary words nor corpus words, when one edit fixes them."""
 
     def __init__(self, word_counts: dict[str, int]):
-        self.counts = word_counts
+        # A question word counts as a word the articles use once: a corpus word one edit away wins over it.
+        self.counts = {**dict.fromkeys(question_words(), 1), **word_counts}
 
     def correct_word(self, word: str) -> str:
         low = word.lower()

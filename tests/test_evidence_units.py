@@ -13,6 +13,8 @@ from rag.retrieve.units import ANAPHOR
     "Но тут есть сложности.",
     "Министр заявил, что страна отвергает подобные попытки.",  # a word that only points back, anywhere
     "Он отметил, что указанные меры помогут бюджету.",
+    "Как подчеркнул министр финансов, это ясный сигнал рынку.",  # a demonstrative after a credit
+    "По словам министра, этот план рассчитан на пять лет.",
 ])
 def test_a_sentence_that_points_back_is_joined_to_the_one_before(sentence):
     assert ANAPHOR.match(sentence)
@@ -23,6 +25,7 @@ def test_a_sentence_that_points_back_is_joined_to_the_one_before(sentence):
     "Программа принята в 2020 году и рассчитана на пять лет.",
     "Министр заявил, что это важно для бюджета.",  # «это» deep in a sentence is usually its own subject
     "Министр заявил, что здесь будет построен завод.",
+    "Как подчеркнул министр финансов, бюджет вырастет, и это важно.",  # after a credit, too deep to point back
 ])
 def test_a_sentence_that_stands_alone_is_quoted_alone(sentence):
     assert not ANAPHOR.match(sentence)

@@ -13,9 +13,11 @@ from rag.ingest.chunking import Chunk
 from rag.ingest.corpus import STRUCTURED
 
 # A sentence with a demonstrative among its first three words ("Это наивысший показатель…", "Да, это наша…",
-# "Потенциал этого центра…", «Здесь мы видим…»), or «подобные», «указанные» anywhere, makes no sense alone: it is scored and quoted with the sentence before it.
+# "Потенциал этого центра…", «Здесь мы видим…») or those after a credit («Как подчеркнул министр, это…», «По его
+# словам, этот…»), or «подобные», «указанные» anywhere, makes no sense alone: it is scored and quoted with the
+# sentence before it.
 ANAPHOR = re.compile(
-    r"^\W*(?:\w+\W+){0,2}?(эт(?:о|от|а|и|ого|ой|ому|им|их|ом|у)|так(?:ой|ая|ое|ие|их|ого|им|ую)|данн\w+|"
+    r"^\W*(?:(?:как|по)\s[^,.]{1,60},\s*)?(?:\w+\W+){0,2}?(эт(?:о|от|а|и|ого|ой|ому|им|их|ом|у)|так(?:ой|ая|ое|ие|их|ого|им|ую)|данн\w+|"
     r"подобн\w+|указанн\w+|именно|поэтому|там|тут|здесь|тогда)\b"
     # …and words that only point back, wherever they stand («…мы категорически отвергаем подобные подходы»)
     r"|^.*?\b(?:подобн|указанн|вышеупомянут|вышеназванн|вышеуказанн|вышеперечисленн)\w*\b",

@@ -237,6 +237,9 @@ PHRASES = [
     ("short_identifier", "В какую рассылку писать новичкам?", "Новичкам пишите в рассылку help-new@lists.example.org и ждите.",
      "help-new@lists.example.org"),
     ("short_identifier", "В каких файлах хранятся настройки?", "Настройки хранятся в /etc/tool.conf и ~/.tool.conf.", "/etc/tool.conf, ~/.tool.conf"),
+    ("short_owner", "Со ссылкой на чей сайт сообщили о форуме?", "О форуме сообщили со ссылкой на сайт Минфина.", "сайт Минфина"),
+    ("short_owner", "Чью службу процитировал министр?", "Министр процитировал пресс-службу главы союза, а затем ушёл.",
+     "пресс-службу главы союза"),  # a compound's last part is the noun asked; the owner is the genitive after it
     ("short_identifier", "На каком сайте описан формат?", "Формат описан на https://example.org/format/, а пример в /usr/share/doc/.", "https://example.org/format/"),
 ]
 
@@ -320,6 +323,7 @@ def test_a_phrase_rule_cuts_the_short_answer_and_decide_cites_the_whole_sentence
     ("Какого числа выступит Петров?", "ГРОДНО, 2 мар — Петров выступит на форуме."),  # the report's date, not the event's
     ("Кто такой Иван Петров?", "Иван Петров выступил на форуме в Минске."),  # no title beside the name
     ("Кто такая Анна Смирнова?", "В заключении интервью Анна Смирнова рассказала о планах."),  # nouns, but none for a person
+    ("Чьё председательство завершилось?", "Министр поблагодарил Анну Смирнову за председательство в союзе."),  # no owner after it
 ])
 def test_the_sentence_answers_when_no_phrase_can_be_cut_with_confidence(question, sentence):
     assert decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS).answer == sentence

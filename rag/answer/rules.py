@@ -21,6 +21,7 @@ from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: caller
 from rag.answer.identifiers import short_identifier
 from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article, place_in_article
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
+from rag.answer.owners import short_owner
 from rag.answer.people import CAPITALISED_WORD, unnamed
 from rag.answer.phrase import (
     place,
@@ -256,6 +257,7 @@ RULES: dict[str, Rule] = {
         Rule("short_place", short_place, "phrase"),
         Rule("short_organisation", short_organisation, "phrase"),
         Rule("short_name", short_name, "phrase"),
+        Rule("short_owner", short_owner, "phrase"),
         Rule("short_identifier", short_identifier, "phrase"),
     ]
 }

@@ -228,6 +228,7 @@ PHRASES = [
     ("short_place", "В каком городе разместили персонал?", "Персонал разместили в городе Бельцы для помощи в Молдове.",
      "в городе Бельцы"),  # of two places, the one called a city
     ("short_place", "Какую страну министр назвал главным партнером?", "Министр назвал главным партнером Молдову.", "Молдова"),
+    ("short_place", "Какая страна поддержала план?", "Министр поблагодарил молдавскую сторону за поддержку плана.", "молдавскую сторону"),
     ("short_organisation", "В какой организации она работает?", "Она работает в «Северном фонде» с 2020 года.", "«Северном фонде»"),
     ("short_name", "Как называется новая стратегия?", "Министры приняли стратегию «Север – 2040» в мае.", "«Север – 2040»"),
     ("short_organisation", "В какой организации она работает?", "Глава ОО «Северный фонд» Анна Смирнова выступила.", "ОО «Северный фонд»"),
@@ -341,6 +342,12 @@ def test_a_place_named_by_an_adjective_is_found_by_its_adjective_or_another_way_
 def test_an_adjective_of_no_place_holds_the_article_to_nothing(question):
     assert asked(question, 1.0, SETTINGS).places == ()
     assert passes("place_adjectives_in_article", question, "Об этом ничего не сказано.")
+
+
+def test_a_side_is_a_country_only_when_a_place_is_its_adjective():
+    question = "Какая страна поддержала план?"
+    assert not passes("place_for_which_place", question, "Министр поблагодарил партнерскую сторону за поддержку плана.")
+    assert passes("place_for_which_place", question, "Министр поблагодарил молдавскую сторону за поддержку плана.")
 
 
 def test_an_adjective_of_a_place_is_no_place_to_answer_where_with():

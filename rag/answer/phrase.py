@@ -7,7 +7,7 @@ import re
 
 from rag.answer import numerals
 from rag.answer.asked import Asked, interrogative
-from rag.answer.names import ORG_NAME, QUOTED, capitalised_place
+from rag.answer.names import ORG_NAME, QUOTED, capitalised_place, place_adjectives
 from rag.answer.numerals import DAY_MONTH, WHEN
 from rag.answer.people import (
     CAPITALISED_WORD,
@@ -150,6 +150,8 @@ ADJECTIVE_ENDING = re.compile(r"(?:ому|ему|ого|его|ыми|ими)$")
 # «Какая страна…?», «Какой город…?»: the place is the subject or object, named without a preposition.
 WHICH_PLACE_WORDS = r"как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*"
 WHICH_PLACE = re.compile(rf"^\W*{WHICH_PLACE_WORDS}\b", re.I)
+# Diplomatic news names a country by its side: «российская сторона», «поддержку таджикской стороны».
+SIDE = re.compile(r"\b([а-яё]+[сц]к(?:ая|ой|ую|ие|их|им|ими))\s+сторон(?:а|ы|е|у|ой|ам|ами|ах)?\b")
 
 
 def place(question: str, text: str) -> str:
@@ -161,6 +163,7 @@ def place(question: str, text: str) -> str:
         found = {analysis.lemma(m.group(0).lower()).capitalize() if "-" not in m.group(0) else m.group(0)
                  for m in CAPITALISED_WORD.finditer(text)
                  if "Geox" in analysis.tag(m.group(0).lower()) and unnamed(question, m.group(0))}
+        found |= {m.group(0) for m in SIDE.finditer(text) if place_adjectives(m.group(1)) and unnamed(question, m.group(1))}
     else:
         found = {m.group(0) for m in PLACE.finditer(text)
                  if unnamed(question, m.group(1)) and all(

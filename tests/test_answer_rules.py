@@ -36,8 +36,14 @@ CASES = [
     ("place_for_which_place", "Какая страна предложила план?", "План мира предложила Молдова.", "План предложили страны региона."),
     ("place_for_which_place", "Из какого города пришла заметка?", "ГРОДНО, 2 мар — Заметка о ярмарке.", "Заметка о ярмарке пришла вчера."),
     ("role_words_together", "Кто генеральный секретарь союза?", "Генеральный секретарь союза Иван Петров выступил.", "Секретарь совета и генеральный директор союза выступили."),
+    ("role_words_together", "Who is the president of Tajikistan?", "Выступили президент России и президент Таджикистана Иван Петров.",
+     "Президент России выступил в Таджикистане."),  # the title translated, the place by its consonants («дж» is "j")
     ("question_numbers_in_article", "Какая программа принята на 2031 год?", "Программа на 2031 год принята.", "Программа на 2027 год принята."),
     ("ordinals_in_article", "Где пройдет седьмая встреча?", "Седьмая встреча пройдет в Минске.", "Шестая встреча пройдет в Минске."),
+    ("technical_names_in_article", "Куда ставится файл tool.cron.yearly?", "Файл tool.cron.yearly ставится в /etc/cron.yearly/.",
+     "Файл tool.cron.weekly ставится в /etc/cron.weekly/."),
+    ("technical_names_in_article", "Что делает параметр --skip-build?", "Параметр --skip-build пропускает сборку.",
+     "Параметр --skip-patches пропускает заплаты."),
     ("names_in_article", "Когда министры встречались в Женеве?", "Министры встречались в Женеве в мае.", "Министры встречались в Вене в мае."),
     ("place_adjectives_in_article", "Что открылось в узбекском городе?", "В Узбекистане открылся центр.", "В Казахстане открылся центр."),
     ("acronyms_in_article", "Где пройдет встреча ОДКБ?", "Встреча ОДКБ пройдет в Минске.", "Встреча ШОС пройдет в Минске."),
@@ -237,6 +243,8 @@ PHRASES = [
      "/usr/bin"),  # of several, the one after a word of the question; the one it names is no answer
     ("short_identifier", "В какую рассылку писать новичкам?", "Новичкам пишите в рассылку help-new@lists.example.org и ждите.",
      "help-new@lists.example.org"),
+    ("short_identifier", "Куда ставится файл tool.cron.daily?", "Файл tool.cron.daily ставится как /etc/cron.daily/пакет и запускается.",
+     "/etc/cron.daily/пакет"),  # a translation's placeholder in the path
     ("short_identifier", "В каких файлах хранятся настройки?", "Настройки хранятся в /etc/tool.conf и ~/.tool.conf.", "/etc/tool.conf, ~/.tool.conf"),
     ("short_owner", "Со ссылкой на чей сайт сообщили о форуме?", "О форуме сообщили со ссылкой на сайт Минфина.", "сайт Минфина"),
     ("short_owner", "Чью службу процитировал министр?", "Министр процитировал пресс-службу главы союза, а затем ушёл.",

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from rag.answer import numerals
-from rag.answer.names import CYRILLIC, place_adjectives, question_names
+from rag.answer.names import CYRILLIC, place_adjectives, question_names, skeleton
+from rag.answer.people import english_titles
 from rag.config import Settings
 from rag.index import analysis
 
@@ -81,7 +82,7 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     # Questions with a verb ("Кто поблагодарил…") are not role questions, nor «Кто такой Иван Петров?» (names only:
     # names_in_article holds the article to them, and the sentence may name him by his surname alone).
     role = (frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN")
-            and not set(analysis.words(m["phrase"])) <= set(names) else None)
+            and not set(analysis.words(m["phrase"])) <= set(names) else None) if russian else english_role(question)
     marked = ACRONYM.findall(question) if russian else []
     main, first = main_clause(question), opening(question)
     return Asked(
@@ -99,6 +100,21 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
         coverage=coverage,
         settings=settings,
     )
+
+
+ENGLISH_ROLE = re.compile(r"^\s*who\s+(?:is|was|'s)\s+(?:the\s+)?(?P<phrase>[^?]+)\??\s*$", re.I)
+LATIN_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
+
+
+def english_role(question: str) -> frozenset[str] | None:
+    """«Who is the president of Tajikistan?» asks for «президент Таджикистана»: the title's Russian terms
+    (rag/data/titles.toml) and the place's consonants, to be found together as for a Russian role question;
+    english_role("Who is the president of Tajikistan?") == {"президент", "tkstn"}."""
+    m = ENGLISH_ROLE.match(question)
+    titles = english_titles(m["phrase"]) if m else set()
+    if not titles:
+        return None
+    return frozenset(titles | {skeleton(w) for w in LATIN_NAME.findall(m["phrase"]) if not english_titles(w)})
 
 
 # A preposition governs the question word after it: «в какой стране», «со ссылкой на чей сайт».

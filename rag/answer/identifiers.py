@@ -1,10 +1,12 @@
 """Short answers that are written, not said: the path, mail address or web address a technical document gives
 («/var/cache/pbuilder/result/», «debian-legal@lists.debian.org») for a question that asks for a directory, a
 file, a mailing list or a site by its interrogative phrase. A name in Latin letters with slashes is no word the
-Russian rules of phrase.py can read, so this is a rule of its own."""
+Russian rules of phrase.py can read, so this is a rule of its own. The same shape in a question (a file, a command,
+an option: «cron.yearly», «--skip-patches») holds the article to it: a near miss names one the article lacks."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.answer.asked import Asked, interrogative
 from rag.answer.phrase import MAX_CHARS, asked_noun
@@ -25,13 +27,35 @@ ENGLISH = {
 }
 WHERE = re.compile(r"^\W*(где|куда)\b", re.I)
 WRITTEN = {
-    # «/usr/share/doc/», «~/.dupload.conf», «debian/changelog»: ASCII with a slash and a lowercase letter (not
-    # «и/или», «TCP/IP», «5/10»); a sentence's full stop after it is not part of it.
-    "path": re.compile(r"(?<![\w/.~@:-])[A-Za-z0-9_.+*~-]*/[A-Za-z0-9_.+*~/-]*(?<!\.)(?![\w/])"),
+    # «/usr/share/doc/», «~/.dupload.conf», «debian/changelog»: ASCII up to its first slash and a lowercase letter
+    # (not «и/или», «TCP/IP», «5/10»), then a translation's placeholders too («/etc/cron.weekly/пакет»); a sentence's
+    # full stop after it is not part of it.
+    "path": re.compile(r"(?<![\w/.~@:-])[A-Za-z0-9_.+*~-]*/[A-Za-z0-9_.+*~/а-яё-]*(?<!\.)(?![\w/])"),
     "mail": re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
     "url": re.compile(r"\b(?:https?://|www\.)[^\s«»\"<>()]+(?<![.,;:!?])"),
 }
 PLURAL = re.compile(r"\bкак(?:ие|их|ими)\b", re.I)  # «В каких файлах…?»: every one the sentence gives
+
+
+# A name only a technical text writes: a file, a command with «_», an option («cron.yearly», «dh_python2»,
+# «--skip-patches», «debian/rules»): Latin letters joined by «.», «_», «/», «-», or an option's leading dashes.
+TECHNICAL = re.compile(r"(?<![A-Za-z0-9_-])(?:--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[A-Za-z][A-Za-z0-9]*(?:[._/][A-Za-z0-9]+)+)(?![A-Za-z0-9_])")
+
+
+def technical_names(question: str) -> tuple[str, ...]:
+    """technical_names("Куда ставится файл пакет.cron.yearly?") == ("cron.yearly",); a plain word or «3.0» is none."""
+    return tuple(dict.fromkeys(m.group(0) for m in TECHNICAL.finditer(question) if len(m.group(0)) >= 4))
+
+
+@lru_cache(maxsize=256)
+def lowered(document: str) -> str:
+    return document.lower()
+
+
+def technical_names_in_article(a: Asked, e: Evidence) -> bool:
+    """Files, commands and options a question writes must be in the article as written: «Куда ставится
+    пакет.cron.yearly?» is not answered by a page that has only «пакет.cron.weekly»."""
+    return all(n.lower() in lowered(e.document) for n in technical_names(a.question))
 
 
 def written(kind: str, text: str) -> list[re.Match]:

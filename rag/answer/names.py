@@ -56,8 +56,9 @@ def article_skeletons(document: str) -> frozenset[str]:
 
 @lru_cache(maxsize=50_000)
 def skeleton(word: str) -> str:
-    """A word's consonants in Latin letters, doubles collapsed: skeleton("crocus") == skeleton("крокус") == "crcs"."""
-    latin = unidecode(word.lower()).replace("ck", "k").replace("c", "k").replace("q", "k").replace("x", "ks")
+    """A word's consonants in Latin letters, doubles collapsed: skeleton("crocus") == skeleton("крокус") == "crcs";
+    «дж» is "j" (skeleton("tajikistan") == skeleton("таджикистан"))."""
+    latin = unidecode(word.lower()).replace("dzh", "j").replace("ck", "k").replace("c", "k").replace("q", "k").replace("x", "ks")
     return re.sub(r"(.)\1+", r"\1", SOFT.sub("", latin))
 
 

@@ -18,8 +18,8 @@ from typing import Literal
 
 from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
-from rag.answer.identifiers import short_identifier
-from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article, place_in_article
+from rag.answer.identifiers import short_identifier, technical_names_in_article
+from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article, place_in_article, skeleton
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
 from rag.answer.owners import short_owner
 from rag.answer.people import CAPITALISED_WORD, unnamed
@@ -64,10 +64,13 @@ def names_an_organisation(sentence: str) -> bool:
 
 def names_the_role(role: frozenset[str], sentence: str) -> bool:
     """All the role's words within a few words of each other (not "секретари ... ШОС" nor
-    "премьер-министр Армении ... президент Таджикистана")."""
-    seq = analysis.terms(sentence)
+    "премьер-министр Армении ... президент Таджикистана"); an English question's place by its consonants
+    (english_role: "tkstn" is «Таджикистана»)."""
+    latin = any(not CYRILLIC.search(t) for t in role)
+    seq = [{analysis.term(w), skeleton(w)} if latin else {analysis.term(w)}
+           for w in analysis.words(sentence) if w not in analysis.STOPWORDS]
     width = len(role) + 1
-    return any(role <= set(seq[i : i + width]) for i in range(max(1, len(seq) - width + 1)))
+    return any(role <= set().union(*seq[i : i + width]) for i in range(max(1, len(seq) - width + 1)))
 
 
 def confidence(question: str, e: Evidence, coverage: float, settings: Settings) -> float:
@@ -245,6 +248,7 @@ RULES: dict[str, Rule] = {
         Rule("question_numbers_in_article", question_numbers_in_article),
         Rule("ordinals_in_article", ordinals_in_article),
         Rule("acronyms_in_article", acronyms_in_article),
+        Rule("technical_names_in_article", technical_names_in_article),
         Rule("names_in_article", names_in_article),
         Rule("place_adjectives_in_article", place_adjectives_in_article),
         Rule("reason_for_why", reason_for_why, "prefer"),

@@ -21,7 +21,8 @@ WHICH_ORGANISATION = re.compile(
 WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
 # What kind of answer a question asks for: the name of the rule that holds its evidence to that kind.
 ASKS = {
-    "year_for_what_year": re.compile(r"\b(в каком году|какого года|за какой год|what year|which year)\b", re.I),
+    "year_for_what_year": re.compile(r"\b(в каком году|какого года|за какой год|(?:в|за) какие годы|какими годами|what year|which year|"
+                                    r"which years)\b", re.I),
     "digits_for_a_period": re.compile(r"\b(на какие годы|на какой (срок|период)|на сколько лет|for which years|for what period)\b", re.I),
     "day_for_what_date": re.compile(r"\b(какого числа|what date)\b", re.I),
     "time_for_when": re.compile(r"\b(когда|when)\b", re.I),

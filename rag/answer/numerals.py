@@ -66,10 +66,23 @@ def counted_noun(question: str) -> str | None:
     return None
 
 
+# «пятистороннего сотрудничества», «двухсторонний»: a numeral stem joined to the counted noun's.
+COMPOUND = re.compile(r"^(?:одно|дву|двух|тр[её]х|четыр[её]х|пяти|шести|семи|восьми|девяти|десяти)(?P<rest>[а-яё]{4,})")
+
+
+def compounds_count(counted: str | None, word: str) -> bool:
+    """Whether a word is a numeral compound of the counted noun: compounds_count("сторона", "пятистороннего") is True,
+    compounds_count("год", "пятилетний") is False (the noun's stem, not its meaning)."""
+    m = COMPOUND.match(word.lower())
+    return bool(m and counted and len(counted) >= 4 and m["rest"].startswith(counted[:-1]))
+
+
 def counts_in_words(counted: str | None, sentence: str) -> bool:
     """A numeral word, counting the asked noun when the question names one: «пяти крупнейших стран» counts
     "страна", «трем силам зла» does not."""
     found = analysis.words(sentence)
+    if any(compounds_count(counted, w) for w in found):
+        return True
     for i, word in enumerate(found):
         if ("NUMR" in analysis.tag(word) or analysis.lemma(word) in FRACTION_WORDS) and (
                 counted is None or counted in {analysis.lemma(w) for w in found[i + 1 : i + 1 + NUMERAL_REACH]}):

@@ -105,6 +105,9 @@ def in_words(counted: str | None, text: str) -> str:
     представляет половину населения планеты.") == "половину населения"; "" when none counts the asked noun."""
     found = list(re.finditer(r"[^\W\d_]+", text))
     for i, m in enumerate(found):
+        if numerals.compounds_count(counted, m.group(0)):  # «пятистороннего сотрудничества»: the compound and its noun
+            noun = next((w for w in found[i + 1 : i + 1 + NOUN_REACH] if "NOUN" in analysis.tag(w.group(0).lower())), None)
+            return short(text[m.start() : noun.end() if noun else m.end()])
         if "NUMR" not in analysis.tag(m.group(0).lower()) and analysis.lemma(m.group(0).lower()) not in numerals.FRACTION_WORDS:
             continue
         for w in found[i + 1 : i + 1 + NOUN_REACH]:

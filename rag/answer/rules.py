@@ -137,8 +137,17 @@ def number_for_how_many(a: Asked, e: Evidence) -> bool:
     участников», «…сорок участников» and «…половина участников» pass, «Приехали участники из разных городов»
     and, for «Сколько стран…?», «Они противостоят трем силам зла» not."""
     return "number_for_how_many" not in a.kinds or bool(
-        NUMBER.search(e.text) or FRACTIONS.search(e.text) or numerals.counts_in_words(a.counted, e.text)
+        (NUMBER.search(e.text) or FRACTIONS.search(e.text)) and names_the_counted(a.counted, e.text)
+        or numerals.counts_in_words(a.counted, e.text)
     )
+
+
+def names_the_counted(counted: str | None, sentence: str) -> bool:
+    """Digits answer «Сколько символов…?» only in a sentence that names символы: «не более 60 символов», not «в
+    строке 12» (a number of something else); «Сколько процентов…?» is answered by «30%» too."""
+    if counted is None or counted == "процент" and "%" in sentence:
+        return True
+    return counted in {analysis.lemma(w) for w in analysis.words(sentence)}
 
 
 MEASURE = re.compile(r"\b(?:числ[оау]|количеств[оау]|дол[июя])\s+([^\W\d_]+)", re.I)

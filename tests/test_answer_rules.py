@@ -369,3 +369,10 @@ def test_an_adjective_of_a_place_is_no_place_to_answer_where_with():
     sentence = "Идет подготовка к Астанинскому саммиту, которому страна придает значение."
     assert RULES["short_place"].check(asked(question, 1.0, SETTINGS), evidence(sentence)) == ""
     assert decide(question, [evidence(sentence, score=2.0)], 1.0, SETTINGS).answer == sentence  # the sentence answers
+
+
+def test_who_is_called_a_word_asks_for_its_meaning_not_for_a_name():
+    assert "person_for_who" not in asked("Кого в союзе называют наставником?", 1.0, SETTINGS).kinds
+    assert passes("person_for_who", "Кого в союзе называют наставником?", "Наставник — человек, который помогает новичкам.")
+    assert "person_for_who" in asked("Кого поблагодарил министр?", 1.0, SETTINGS).kinds
+    assert "person_for_who" in asked("Кто там насчитал сто конфликтов?", 1.0, SETTINGS).kinds  # «насчитал» is no «называть»

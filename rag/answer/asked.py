@@ -35,6 +35,11 @@ ASKS = {
 }
 
 
+# «Кого в Debian называют поручителем?», «Кто называется сопровождающим?» ask what the word means (a definition:
+# «поручитель — человек, который…»), not for a person's name.
+CALLED_WHO = re.compile(r"^\W*(?:кого|кто)\b(?:\s+\S+){0,3}?\s+(?:называ\w*|зов[её]т\w*)\b", re.I)
+
+
 # A clause after a comma that a question word opens («…, когда выступал в Минске») is subordinate when an earlier
 # clause asks already («Что сказал Петров, …»): it narrows the question, its question word is not what is asked.
 QUESTION_WORD = re.compile(r"\b(что|чем|чего|чему|как\w*|почему|зачем|ли|кто|кого|кому|где|куда|откуда|когда|скольк(?:о|их|им|ими)|"
@@ -88,7 +93,8 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     main, first = main_clause(question), opening(question)
     return Asked(
         question=question,
-        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(main)),
+        kinds=frozenset(name for name, pattern in ASKS.items() if pattern.search(main)
+                        and not (name == "person_for_who" and CALLED_WHO.match(main))),
         leads=frozenset(name for name, pattern in ASKS.items() if pattern.search(first)),
         numbers=numerals.numbers(question),
         ordinals=frozenset(numerals.ordinals(question)),

@@ -181,6 +181,20 @@ def reason_for_why(a: Asked, e: Evidence) -> bool:
     return "reason_for_why" not in a.kinds or bool(REASON.search(e.text))
 
 
+# «Эксперт рассказала о важности встреч.», «Петров поделился мнением о роли союза.»: a sentence that says what was
+# spoken about, not what was said (no «что», no quotation, no colon after the verb).
+ANNOUNCES = re.compile(r"\b(?:рассказал|поделил|высказал|говорил|упомянул|затронул|коснул)\w*\s+(?:[^\W\d_]+\s+){0,2}?(?:о|об|обо)\s", re.I)
+SAYS = re.compile(r"\bчто\b|[:\"«»“”]")
+ABOUT_WHAT = re.compile(r"\bо\s+ч[её]м\b|\bкакую\s+тему\b|\babout what\b|\bwhat\b.*\babout\?", re.I)
+
+
+def said_not_announced(a: Asked, e: Evidence) -> bool:
+    """A preference: «Какую роль, по мнению Петрова, играют встречи?» is better answered by what Петров said
+    («Встречи — важные платформы…») than by a sentence as close that only says he spoke of it («Петров поделился
+    мнением о роли встреч.»); «О чём рассказал Петров?» is answered by that one."""
+    return bool(ABOUT_WHAT.search(a.question) or not ANNOUNCES.search(e.text) or SAYS.search(e.text))
+
+
 def role_words_together(a: Asked, e: Evidence) -> bool:
     """«Кто генеральный секретарь ОДКБ?» needs «генеральный секретарь ОДКБ» within a few words:
     «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not."""
@@ -261,6 +275,7 @@ RULES: dict[str, Rule] = {
         Rule("names_in_article", names_in_article),
         Rule("place_adjectives_in_article", place_adjectives_in_article),
         Rule("reason_for_why", reason_for_why, "prefer"),
+        Rule("said_not_announced", said_not_announced, "prefer"),
         Rule("confident", confident, "answer"),
         Rule("short_date", short_date, "phrase"),
         Rule("short_number", short_number, "phrase"),

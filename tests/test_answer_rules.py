@@ -54,6 +54,7 @@ CASES = [
     ("reason_for_why", "Почему поле используется редко?", "Поле используется редко, так как его не читает сборщик.", "Поле используется редко."),
     ("said_not_announced", "Какую роль, по мнению Петрова, играют встречи?", "Встречи — важные платформы для диалога, считает Петров.",
      "Петров поделился мнением о роли встреч."),
+    ("reason_after_claim", "Почему прежних мер мало?", "Прежних мер уже недостаточно.", "Прежних мер мало, так как угрозы растут."),
     ("reason_for_why", "Зачем нужен этот файл?", "Файл нужен, чтобы система нашла документацию.", "Этот файл лежит в каталоге debian."),
 ]
 
@@ -383,3 +384,14 @@ def test_who_is_called_a_word_asks_for_its_meaning_not_for_a_name():
 def test_an_announcement_answers_a_question_about_what_was_spoken_of():
     assert passes("said_not_announced", "О чём рассказал Петров?", "Петров рассказал о роли встреч.")
     assert passes("said_not_announced", "Какую роль играют встречи?", "Петров рассказал о том, что встречи важны.")  # «что» says it
+
+
+def test_a_why_answered_by_a_bare_claim_is_quoted_with_the_sentence_after_it():
+    question = "Почему прежних мер мало?"
+    claim, reason, next_paragraph = "Прежних мер уже недостаточно.", "Время требует новых подходов.", "Министр ушёл."
+    document = f"{claim} {reason}\n\n{next_paragraph}"
+    answer = decide(question, [evidence(claim, document, score=2.0)], 1.0, SETTINGS)
+    assert answer.answer == f"{claim} {reason}" and answer.citations[0].quote == f"{claim} {reason}"
+    assert decide(question, [evidence(claim, document, score=2.0)], 1.0, Settings(disabled_rules=["reason_after_claim"])).answer == claim
+    last = f"{claim}\n\n{next_paragraph}"  # the sentence ends its paragraph: nothing after it belongs to it
+    assert decide(question, [evidence(claim, last, score=2.0)], 1.0, SETTINGS).answer == claim

@@ -1,12 +1,12 @@
 """Why an answer is what it is (`rag ask --explain`): what the question asks of its evidence, each candidate
 sentence with the first rule that rejected it (or the preference that put another first), the answer rule's
-verdict on the winner and the phrase rule that cut the short answer. It runs the same rules, in the same order,
-as `decide()` (extract.py)."""
+verdict on the winner, the widen rule that quoted the sentence after it, and the phrase rule that cut the short
+answer. It runs the same rules, in the same order, as `decide()` (extract.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.answer.extract import candidates, short_answer
+from rag.answer.extract import candidates, short_answer, widened
 from rag.answer.rules import Asked, asked, confidence, enabled, threshold
 from rag.config import Settings
 from rag.retrieve.retriever import Evidence
@@ -35,6 +35,7 @@ class Explanation:
     refused_by: str | None  # the answer rule that turned the chosen sentence into an abstention
     phrase_rule: str | None  # the phrase rule that cut the short answer, None when the sentence is the answer
     phrase: str
+    widened_by: str | None = None  # the widen rule that had the next sentence quoted with the chosen one
 
     @property
     def abstained(self) -> bool:
@@ -60,8 +61,9 @@ def explain(question: str, evidence: list[Evidence], coverage: float, settings: 
         if (best is None or chosen is not None) and len(verdicts) >= shown:
             break
     refused_by = first_failed(a, best, "answer") if best is not None else None
+    widened_by, best = widened(a, best) if best is not None else (None, None)
     phrase_rule, phrase = short_answer(a, best) if best is not None else (None, "")
-    return Explanation(a, threshold(question, settings), verdicts, chosen, refused_by, phrase_rule, phrase)
+    return Explanation(a, threshold(question, settings), verdicts, chosen, refused_by, phrase_rule, phrase, widened_by)
 
 
 def render(x: Explanation) -> str:
@@ -90,5 +92,6 @@ def render(x: Explanation) -> str:
     elif x.refused_by:
         lines.append(f"decision: abstain, the chosen sentence failed {x.refused_by}")
     else:
-        lines.append(f"decision: answer; short answer {'«' + x.phrase + '» by ' + x.phrase_rule if x.phrase_rule else 'none (the sentence)'}")
+        widened = f"; with the sentence after it, by {x.widened_by}" if x.widened_by else ""
+        lines.append(f"decision: answer{widened}; short answer {'«' + x.phrase + '» by ' + x.phrase_rule if x.phrase_rule else 'none (the sentence)'}")
     return "\n".join(lines)

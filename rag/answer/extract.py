@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import chain
+
+from razdel import sentenize
 
 from rag.answer.rules import Asked, asked, confidence, enabled, threshold
 from rag.config import Settings
@@ -99,6 +101,7 @@ def decide(question: str, evidence: list[Evidence], coverage: float, settings: S
     best = next(passing, None)
     if best is None or not accepted(a, best):
         return abstention(question)
+    best = widened(a, best)[1]
     citations, seen = [], set()
     for e in chain([best], passing) if settings.max_citations > 0 else ():
         further = bool(citations)  # the answer is always cited; further quotes must be strong and state facts
@@ -111,6 +114,18 @@ def decide(question: str, evidence: list[Evidence], coverage: float, settings: S
                 break  # no further evidence is checked
     _, short = short_answer(a, best)
     return Answer(question, short or tidy(best.text), False, citations)  # the citation quotes the whole sentence
+
+
+def widened(a: Asked, best: Evidence) -> tuple[str | None, Evidence]:
+    """The first enabled "widen" rule that wants the chosen sentence read with the next one of its paragraph, and the
+    evidence so widened (its quote is still the document's text from start to end); (None, best) otherwise."""
+    rule = next((r.name for r in enabled(a.settings, "widen") if r.check(a, best)), None)
+    after = best.document[best.end :].split("\n", 1)[0]
+    following = next((s for s in sentenize(after) if s.text.strip()), None)
+    if rule is None or following is None:
+        return None, best
+    end = best.end + following.stop
+    return rule, replace(best, end=end, text=best.document[best.start : end])
 
 
 def short_answer(a: Asked, best: Evidence) -> tuple[str | None, str]:

@@ -5,7 +5,8 @@ so `rag eval` can switch each off in turn and measure what it earns (the ablatio
 A rule is a name, a docstring with an example, and a function `(Asked, Evidence) -> bool`: True when the
 evidence passes. An "evidence" rule filters the candidate sentences; a "prefer" rule picks, among those nearly
 as good as the best, one that has what the question asks for (the scores cannot see a «так как»); an "answer"
-rule judges the one that won and turns a failure into an abstention; a "phrase" rule (rag/answer/phrase.py,
+rule judges the one that won and turns a failure into an abstention; a "widen" rule has the winner quoted with
+the sentence after it, which completes it; a "phrase" rule (rag/answer/phrase.py,
 `-> str`) cuts the short answer from it (the citation quotes the whole sentence). A new rule is one function and
 one line in RULES.
 """
@@ -195,6 +196,12 @@ def said_not_announced(a: Asked, e: Evidence) -> bool:
     return bool(ABOUT_WHAT.search(a.question) or not ANNOUNCES.search(e.text) or SAYS.search(e.text))
 
 
+def reason_after_claim(a: Asked, e: Evidence) -> bool:
+    """A widening: a «Почему…?» answered by a sentence with no reason in it is read with the sentence after it, where
+    the reason often follows the claim: «Прежних мер уже недостаточно. Время требует новых подходов.»"""
+    return "reason_for_why" in a.kinds and not REASON.search(e.text)
+
+
 def role_words_together(a: Asked, e: Evidence) -> bool:
     """«Кто генеральный секретарь ОДКБ?» needs «генеральный секретарь ОДКБ» within a few words:
     «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not."""
@@ -241,12 +248,13 @@ def confident(a: Asked, e: Evidence) -> bool:
 @dataclass(frozen=True)
 class Rule:
     """A named check: `applies` "evidence" filters candidate sentences, "prefer" moves a candidate it likes ahead
-    of better-scored ones within `settings.prefer_margin`, "answer" judges the chosen one, and "phrase" cuts the
-    short answer from it (its check returns the phrase, "" when the sentence answers)."""
+    of better-scored ones within `settings.prefer_margin`, "answer" judges the chosen one, "widen" reads it with
+    the sentence after it (in its paragraph), and "phrase" cuts the short answer from it (its check returns the
+    phrase, "" when the sentence answers)."""
 
     name: str
     check: Callable[[Asked, Evidence], bool | str]
-    applies: Literal["evidence", "prefer", "answer", "phrase"] = "evidence"
+    applies: Literal["evidence", "prefer", "answer", "widen", "phrase"] = "evidence"
 
     @property
     def doc(self) -> str:
@@ -277,6 +285,7 @@ RULES: dict[str, Rule] = {
         Rule("reason_for_why", reason_for_why, "prefer"),
         Rule("said_not_announced", said_not_announced, "prefer"),
         Rule("confident", confident, "answer"),
+        Rule("reason_after_claim", reason_after_claim, "widen"),
         Rule("short_date", short_date, "phrase"),
         Rule("short_number", short_number, "phrase"),
         Rule("short_ordinal", short_ordinal, "phrase"),

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answer import numerals
-from rag.answer.names import CYRILLIC, place_adjectives, question_names, skeleton
+from rag.answer.names import CYRILLIC, QUOTED, place_adjectives, question_names, skeleton
 from rag.answer.people import english_titles
 from rag.config import Settings
 from rag.index import analysis
@@ -69,6 +69,7 @@ class Asked:
     role: frozenset[str] | None  # "Кто генеральный секретарь ОДКБ?": these words must stand together
     distinctive: frozenset[str]  # terms of the question's acronyms: must occur in the article
     names: tuple[str, ...]  # names the question mentions (people, places, brands): each must occur in the article
+    quoted: tuple[str, ...]  # names it quotes («Центральная Азия – Китай»): each must stand in the article as quoted
     places: tuple[tuple[str, frozenset[str]], ...]  # places it names by an adjective («узбекском»): (stem, places)
     counted: str | None  # the noun «сколько» counts, as a lemma: "страна" in «Сколько стран…»
     russian: bool  # the answer must share a word with the question
@@ -101,6 +102,7 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
         role=role,
         distinctive=frozenset(t for w in marked for t in analysis.terms(w)),
         names=names,
+        quoted=tuple(m.group(0) for m in QUOTED.finditer(question)) if russian else (),
         places=place_adjectives(question) if russian else (),
         counted=numerals.counted_noun(question) if russian else None,
         russian=russian,

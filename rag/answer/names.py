@@ -45,6 +45,19 @@ def article_terms(document: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=256)
+def article_term_text(document: str) -> str:
+    """An article's index terms in order, space-joined, so that a phrase's terms can be found in sequence."""
+    return " " + " ".join(analysis.terms(document)) + " "
+
+
+def quoted_in_article(quoted: str, document: str) -> bool:
+    """A quoted name's words stand in the article in its order, whatever its quotes and dashes: «Центральная Азия –
+    2040» is in «…"Центральная Азия - 2040"…», «Центральная Азия – Китай» is not in an article about «…– Россия»."""
+    terms = analysis.terms(quoted)
+    return not terms or f" {' '.join(terms)} " in article_term_text(document)
+
+
+@lru_cache(maxsize=256)
 def article_prefixes(document: str) -> tuple[str, ...]:
     return tuple(sorted(article_terms(document)))
 

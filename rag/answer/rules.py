@@ -20,7 +20,15 @@ from typing import Literal
 from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
 from rag.answer.identifiers import short_identifier, technical_names_in_article
-from rag.answer.names import ORG_NAME, article_terms, capitalised_place, name_in_article, place_in_article, skeleton
+from rag.answer.names import (
+    ORG_NAME,
+    article_terms,
+    capitalised_place,
+    name_in_article,
+    place_in_article,
+    quoted_in_article,
+    skeleton,
+)
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
 from rag.answer.owners import short_owner
 from rag.answer.people import CAPITALISED_WORD, unnamed
@@ -227,6 +235,12 @@ def names_in_article(a: Asked, e: Evidence) -> bool:
     return all(name_in_article(n, e.document) for n in a.names)
 
 
+def quoted_names_in_article(a: Asked, e: Evidence) -> bool:
+    """A name a Russian question quotes must stand in the article word for word: «…в формате «Центральная Азия –
+    Китай»?» is not answered by an article about the format «Центральная Азия – Россия»."""
+    return all(quoted_in_article(q, e.document) for q in a.quoted)
+
+
 def place_adjectives_in_article(a: Asked, e: Evidence) -> bool:
     """A place a Russian question names by an adjective must occur in the article: «Что открылось в узбекском
     городе?» is not answered by an article that names neither Узбекистан nor anything узбекское; «Что сказал
@@ -281,6 +295,7 @@ RULES: dict[str, Rule] = {
         Rule("acronyms_in_article", acronyms_in_article),
         Rule("technical_names_in_article", technical_names_in_article),
         Rule("names_in_article", names_in_article),
+        Rule("quoted_names_in_article", quoted_names_in_article),
         Rule("place_adjectives_in_article", place_adjectives_in_article),
         Rule("reason_for_why", reason_for_why, "prefer"),
         Rule("said_not_announced", said_not_announced, "prefer"),

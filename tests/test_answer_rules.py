@@ -57,6 +57,8 @@ CASES = [
     ("said_not_announced", "Какую роль, по мнению Петрова, играют встречи?", "Встречи — важные платформы для диалога, считает Петров.",
      "Петров поделился мнением о роли встреч."),
     ("reason_after_claim", "Почему прежних мер мало?", "Прежних мер уже недостаточно.", "Прежних мер мало, так как угрозы растут."),
+    ("said_after_announcement", "Какое событие министр назвал главным?", "Он отметил и позитивные сдвиги в политике.",
+     "Главное событие — саммит в Минске, отметил министр."),  # a credit after what was said is no announcement
     ("reason_for_why", "Зачем нужен этот файл?", "Файл нужен, чтобы система нашла документацию.", "Этот файл лежит в каталоге debian."),
 ]
 
@@ -397,3 +399,11 @@ def test_a_why_answered_by_a_bare_claim_is_quoted_with_the_sentence_after_it():
     assert decide(question, [evidence(claim, document, score=2.0)], 1.0, Settings(disabled_rules=["reason_after_claim"])).answer == claim
     last = f"{claim}\n\n{next_paragraph}"  # the sentence ends its paragraph: nothing after it belongs to it
     assert decide(question, [evidence(claim, last, score=2.0)], 1.0, SETTINGS).answer == claim
+
+
+def test_an_announcement_is_quoted_with_the_quotation_that_follows_it_in_the_next_paragraph():
+    question = "Какое событие министр назвал главным?"
+    said, quote = "Он отметил и позитивные сдвиги в политике.", '"Главный из них — саммит в Минске."'
+    answer = decide(question, [evidence(said, f"{said}\n\n{quote}", score=2.0)], 1.0, SETTINGS)
+    assert answer.answer == f"{said}\n\n{quote}" and answer.citations[0].quote == answer.answer
+    assert decide(question, [evidence(said, f"{said}\n\nМинистр ушёл.", score=2.0)], 1.0, SETTINGS).answer == said  # no quotation

@@ -116,12 +116,19 @@ def decide(question: str, evidence: list[Evidence], coverage: float, settings: S
     return Answer(question, short or tidy(best.text), False, citations)  # the citation quotes the whole sentence
 
 
+QUOTE_OPENS = re.compile(r"[\"«“„]|[-–—]\s")
+
+
 def widened(a: Asked, best: Evidence) -> tuple[str | None, Evidence]:
-    """The first enabled "widen" rule that wants the chosen sentence read with the next one of its paragraph, and the
-    evidence so widened (its quote is still the document's text from start to end); (None, best) otherwise."""
+    """The first enabled "widen" rule that wants the chosen sentence read with the next one of its paragraph (or the
+    first of the next paragraph when that opens a quotation, as news sets quotes apart), and the evidence so widened
+    (its quote is still the document's text from start to end); (None, best) otherwise."""
     rule = next((r.name for r in enabled(a.settings, "widen") if r.check(a, best)), None)
-    after = best.document[best.end :].split("\n", 1)[0]
-    following = next((s for s in sentenize(after) if s.text.strip()), None)
+    after = best.document[best.end : best.end + 2000]
+    paragraph, _, rest = after.partition("\n")
+    if not paragraph.strip() and QUOTE_OPENS.match(rest.lstrip()):
+        paragraph = after  # a quotation in the next paragraph continues what the sentence announces
+    following = next((s for s in sentenize(paragraph) if s.text.strip()), None)
     if rule is None or following is None:
         return None, best
     end = best.end + following.stop

@@ -51,7 +51,7 @@ from rag.retrieve.retriever import Evidence
 NUMBER = re.compile(r"\d+")
 # Words that give a cause or a purpose: conjunctions and prepositions, not a topic word like «причина».
 # («для» alone is mostly «для пакетов», no purpose.)
-REASON = re.compile(r"\b(потому|поскольку|так как|ибо|из-за|благодаря|вследствие|в связи с|чтобы|дабы|для того|ради|"
+REASON = re.compile(r"\b(потому|поскольку|так как|ибо|из-за|благодаря|вследствие|в связи с|исходя из|с уч[её]том|чтобы|дабы|для того|ради|"
                     r"с целью|поэтому|because|since|so that|in order|due to)\b", re.I)
 FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
 
@@ -210,6 +210,19 @@ def reason_after_claim(a: Asked, e: Evidence) -> bool:
     return "reason_for_why" in a.kinds and not REASON.search(e.text)
 
 
+SPOKE = re.compile(r"\b(?:рассказал|поделил|высказал|говорил|упомянул|затронул|коснул|отметил|подчеркнул|назвал|обозначил|"
+                   r"перечислил|указал)\w*\b", re.I)
+
+
+def said_after_announcement(a: Asked, e: Evidence) -> bool:
+    """A widening: a sentence that only says what someone spoke of («Он отметил и позитивные сдвиги в политике.») is
+    read with the sentence after it, which says what they are («Речь о встрече президентов в Женеве.»)."""
+    if ABOUT_WHAT.search(a.question) or SAYS.search(e.text):
+        return False
+    # «…, отметила Мирманова.» credits what the sentence said before it: that is no announcement.
+    return any(not re.search(r"[,—–-]\s*$", e.text[: m.start()]) for m in SPOKE.finditer(e.text))
+
+
 def role_words_together(a: Asked, e: Evidence) -> bool:
     """«Кто генеральный секретарь ОДКБ?» needs «генеральный секретарь ОДКБ» within a few words:
     «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not."""
@@ -301,6 +314,7 @@ RULES: dict[str, Rule] = {
         Rule("said_not_announced", said_not_announced, "prefer"),
         Rule("confident", confident, "answer"),
         Rule("reason_after_claim", reason_after_claim, "widen"),
+        Rule("said_after_announcement", said_after_announcement, "widen"),
         Rule("short_date", short_date, "phrase"),
         Rule("short_number", short_number, "phrase"),
         Rule("short_ordinal", short_ordinal, "phrase"),

@@ -31,6 +31,7 @@ from rag.answer.names import (
 )
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
 from rag.answer.owners import short_owner
+from rag.answer.statements import reason_after_claim, reason_for_why, said_after_announcement, said_not_announced
 from rag.answer.people import CAPITALISED_WORD, unnamed
 from rag.answer.phrase import (
     place,
@@ -49,11 +50,8 @@ from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
 NUMBER = re.compile(r"\d+")
-# Words that give a cause or a purpose: conjunctions and prepositions, not a topic word like «причина».
-# («для» alone is mostly «для пакетов», no purpose.)
-REASON = re.compile(r"\b(потому|поскольку|так как|ибо|из-за|благодаря|вследствие|в связи с|исходя из|с уч[её]том|чтобы|дабы|для того|ради|"
-                    r"с целью|поэтому|because|since|so that|in order|due to)\b", re.I)
 FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
+
 
 def names_a_person(sentence: str) -> bool:
     """A first name, surname or patronymic, or an unknown capitalised word that is not the sentence's first. Russian
@@ -181,46 +179,6 @@ def place_for_which_place(a: Asked, e: Evidence) -> bool:
         return True
     words = [m.group(0) for m in CAPITALISED_WORD.finditer(e.text)] + [w for w in re.findall(r"\b[А-ЯЁ]{3,}\b", e.text) if capitalised_place(w)]
     return any("Geox" in analysis.tag(w.lower()) and unnamed(a.question, w) for w in words) or bool(place(a.question, e.text))
-
-
-def reason_for_why(a: Asked, e: Evidence) -> bool:
-    """A preference: «Почему…? / Зачем…?» is better answered by a sentence that gives a reason or a purpose
-    («…, так как…», «…, чтобы…», «…из-за…») than by one as close that only restates the question: of
-    «Поле используется редко.» and «Поле используется редко, так как его не читает autobuilder.» the second."""
-    return "reason_for_why" not in a.kinds or bool(REASON.search(e.text))
-
-
-# «Эксперт рассказала о важности встреч.», «Петров поделился мнением о роли союза.»: a sentence that says what was
-# spoken about, not what was said (no «что», no quotation, no colon after the verb).
-ANNOUNCES = re.compile(r"\b(?:рассказал|поделил|высказал|говорил|упомянул|затронул|коснул)\w*\s+(?:[^\W\d_]+\s+){0,2}?(?:о|об|обо)\s", re.I)
-SAYS = re.compile(r"\bчто\b|[:\"«»“”]")
-ABOUT_WHAT = re.compile(r"\bо\s+ч[её]м\b|\bкакую\s+тему\b|\babout what\b|\bwhat\b.*\babout\?", re.I)
-
-
-def said_not_announced(a: Asked, e: Evidence) -> bool:
-    """A preference: «Какую роль, по мнению Петрова, играют встречи?» is better answered by what Петров said
-    («Встречи — важные платформы…») than by a sentence as close that only says he spoke of it («Петров поделился
-    мнением о роли встреч.»); «О чём рассказал Петров?» is answered by that one."""
-    return bool(ABOUT_WHAT.search(a.question) or not ANNOUNCES.search(e.text) or SAYS.search(e.text))
-
-
-def reason_after_claim(a: Asked, e: Evidence) -> bool:
-    """A widening: a «Почему…?» answered by a sentence with no reason in it is read with the sentence after it, where
-    the reason often follows the claim: «Прежних мер уже недостаточно. Время требует новых подходов.»"""
-    return "reason_for_why" in a.kinds and not REASON.search(e.text)
-
-
-SPOKE = re.compile(r"\b(?:рассказал|поделил|высказал|говорил|упомянул|затронул|коснул|отметил|подчеркнул|назвал|обозначил|"
-                   r"перечислил|указал)\w*\b", re.I)
-
-
-def said_after_announcement(a: Asked, e: Evidence) -> bool:
-    """A widening: a sentence that only says what someone spoke of («Он отметил и позитивные сдвиги в политике.») is
-    read with the sentence after it, which says what they are («Речь о встрече президентов в Женеве.»)."""
-    if ABOUT_WHAT.search(a.question) or SAYS.search(e.text):
-        return False
-    # «…, отметила Мирманова.» credits what the sentence said before it: that is no announcement.
-    return any(not re.search(r"[,—–-]\s*$", e.text[: m.start()]) for m in SPOKE.finditer(e.text))
 
 
 def role_words_together(a: Asked, e: Evidence) -> bool:

@@ -1,16 +1,15 @@
-"""Short answers: the phrase of the chosen sentence that answers a date, number, place, organisation or role
-question («9 августа 2025 года», «более 183 региональных конфликтов», «в Астане»); the citation still quotes the whole sentence. "" when no phrase can be
-cut with confidence: then the sentence is the answer."""
+"""Short answers: the phrase of the chosen sentence that answers a date, number, organisation or role question («9
+августа 2025 года», «более 183 региональных конфликтов», «ОДКБ»; places in places.py); the citation still quotes
+the whole sentence. "" when no phrase can be cut with confidence: then the sentence is the answer."""
 from __future__ import annotations
 
 import re
 
 from rag.answer import numerals
 from rag.answer.asked import Asked, interrogative
-from rag.answer.names import ORG_NAME, QUOTED, capitalised_place, place_adjectives
+from rag.answer.names import ORG_NAME, QUOTED, capitalised_place
 from rag.answer.numerals import DAY_MONTH, WHEN
 from rag.answer.people import (
-    CAPITALISED_WORD,
     NOT_A_TITLE,
     WHOM,
     describes_a_name,
@@ -144,39 +143,6 @@ def ordinal(text: str) -> str:
     return ""
 
 
-# «в Астане», «в городе Алматы»: a preposition, maybe a word for the kind of place, then the name.
-PLACE = re.compile(r"(?<![\w-])(?:в|во|на|из|с|со|к|ко|под|около|у)\s+(?:(?:город\w*|столиц\w*|стран\w*|област\w*|регион\w*)\s+)?"
-                   r"([А-ЯЁ][а-яё]+(?:[-\s][А-ЯЁ][а-яё]+)*)")
-# An unknown capitalised word with an adjective's case ending is an adjective of a place, not its name: «к
-# Астанинскому саммиту» names no place to answer «Где…?» with.
-ADJECTIVE_ENDING = re.compile(r"(?:ому|ему|ого|его|ыми|ими)$")
-# «Какая страна…?», «Какой город…?»: the place is the subject or object, named without a preposition.
-WHICH_PLACE_WORDS = r"как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*"
-WHICH_PLACE = re.compile(rf"^\W*{WHICH_PLACE_WORDS}\b", re.I)
-# Diplomatic news names a country by its side: «российская сторона», «поддержку таджикской стороны».
-SIDE = re.compile(r"\b([а-яё]+[сц]к(?:ая|ой|ую|ие|их|им|ими))\s+сторон(?:а|ы|е|у|ой|ам|ами|ах)?\b")
-
-
-def place(question: str, text: str) -> str:
-    """The one place after a preposition that the question does not name: place("Где пройдет саммит?", "Саммит пройдет в
-    Астане летом.") == "в Астане"; for «Какая страна…?» the one place name: place("Какая страна предложила план?",
-    "План предложила Молдова.") == "Молдова"; of several, the one the sentence calls the kind of place asked for («в каком
-    городе» → «в городе Бельцы», not «в Молдове»); "" when there are several or none."""
-    if WHICH_PLACE.match(question):  # the name as a dictionary writes it: «вовлечению Афганистана» → «Афганистан»
-        found = {analysis.lemma(m.group(0).lower()).capitalize() if "-" not in m.group(0) else m.group(0)
-                 for m in CAPITALISED_WORD.finditer(text)
-                 if "Geox" in analysis.tag(m.group(0).lower()) and unnamed(question, m.group(0))}
-        found |= {m.group(0) for m in SIDE.finditer(text) if place_adjectives(m.group(1)) and unnamed(question, m.group(1))}
-    else:
-        found = {m.group(0) for m in PLACE.finditer(text)
-                 if unnamed(question, m.group(1)) and all(
-                     "Geox" in analysis.tag(w) or not analysis.is_dictionary_word(w) and not ADJECTIVE_ENDING.search(w)
-                     for w in analysis.words(m.group(1)))}
-        kind = asked_noun(question)  # «в каком городе»: of «в городе Алматы» and «в Афганистане», the city
-        found = {f for f in found if holds(f, kind)} or found
-    return short(found.pop()) if len(found) == 1 else ""
-
-
 # «Как называется агентство, которое…?», «Какое название носит…?»: the name of what the question calls by a noun.
 CALLED = re.compile(r"^\W*(?:как\s+(?:называ\w*|назван\w*)|как(?:ое|ое же)\s+название\s+(?:у|нос\w+)|"
                     r"what\s+is\s+the\s+name\s+of)\s+(?P<rest>.+)", re.I)
@@ -231,6 +197,8 @@ def organisation(question: str, names: list[str]) -> str:
 
 # --- The phrase rules (registered in rules.RULES, so each can be switched off for the ablation) -------------
 
+# «Какая страна…?», «Какой город…?»: the place is the subject or object, named without a preposition (places.py).
+WHICH_PLACE_WORDS = r"как(?:ая|ой|ую|ое|ие|их) (?:стран|город|столиц|регион|област|государств)\w*"
 # What a question opens with says which phrase answers it (a subordinate «когда» later on does not).
 OPENS = {
     "date": re.compile(r"^\W*(когда|when|(?:в|на|с|до|к|ко|за) как(?:ой|ом|ую|ого) (?:день|дату|году|год|месяц\w*|числ\w*|"
@@ -304,11 +272,6 @@ def short_description(a: Asked, e: Evidence) -> str:
     """«Кто такой Иван Петров?» is answered «генеральный секретарь ОДКБ Иван Петров» from «В заседании участвовали
     министры, а также генеральный секретарь ОДКБ Иван Петров»: the title, not the list of everyone present."""
     return short(description(a.question, e.text)) if describes_a_name(a.question) else ""
-
-
-def short_place(a: Asked, e: Evidence) -> str:
-    """«Где пройдет саммит?» is answered «в Астане» from «Саммит пройдет в Астане летом»."""
-    return place(a.question, e.text) if opens_with("place", a.question) else ""
 
 
 def short_name(a: Asked, e: Evidence) -> str:

@@ -33,8 +33,8 @@ from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
 from rag.answer.owners import short_owner
 from rag.answer.statements import reason_after_claim, reason_for_why, said_after_announcement, said_not_announced
 from rag.answer.people import CAPITALISED_WORD, unnamed
+from rag.answer.places import place, short_place
 from rag.answer.phrase import (
-    place,
     short_date,
     short_description,
     short_number,
@@ -42,7 +42,6 @@ from rag.answer.phrase import (
     short_organisation,
     short_name,
     short_person,
-    short_place,
 )
 from rag.config import Settings
 from rag.errors import SettingsError

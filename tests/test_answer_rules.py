@@ -407,3 +407,9 @@ def test_an_announcement_is_quoted_with_the_quotation_that_follows_it_in_the_nex
     answer = decide(question, [evidence(said, f"{said}\n\n{quote}", score=2.0)], 1.0, SETTINGS)
     assert answer.answer == f"{said}\n\n{quote}" and answer.citations[0].quote == answer.answer
     assert decide(question, [evidence(said, f"{said}\n\nМинистр ушёл.", score=2.0)], 1.0, SETTINGS).answer == said  # no quotation
+
+
+def test_a_name_the_question_rules_out_is_no_name_the_article_must_have():
+    question = "Какой конфликт за пределами Северной Африки, кроме Египта и Ливии, назвал Петров?"
+    assert asked(question, 1.0, SETTINGS).names == ("петров",)
+    assert passes("names_in_article", question, "Петров назвал конфликт в Европе опасным.")

@@ -85,7 +85,7 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     Russian questions are held to them."""
     russian = bool(CYRILLIC.search(question))
     m = WHO_IS.match(question) if russian else None
-    names = question_names(question) if russian else ()
+    names = question_names(EXCLUDED.sub(" ", question)) if russian else ()
     # Questions with a verb ("Кто поблагодарил…") are not role questions, nor «Кто такой Иван Петров?» (names only:
     # names_in_article holds the article to them, and the sentence may name him by his surname alone).
     role = (frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN")
@@ -111,6 +111,8 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     )
 
 
+# «за пределами Центральной Азии», «кроме Китая»: a name the question rules out, which the article need not name.
+EXCLUDED = re.compile(r"\b(?:за пределами|кроме|помимо|вне|не считая)\s+[A-ZА-ЯЁ][\w-]*(?:(?:\s+и\s+|\s*,\s*|\s+)[A-ZА-ЯЁ][\w-]*){0,3}")
 ENGLISH_ROLE = re.compile(r"^\s*who\s+(?:is|was|'s)\s+(?:the\s+)?(?P<phrase>[^?]+)\??\s*$", re.I)
 LATIN_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
 

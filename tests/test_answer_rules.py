@@ -63,8 +63,23 @@ CASES = [
 ]
 
 
+# Rules that read the NER's spans: (rule, question, a sentence that passes and its spans, one that does not and its).
+NER_CASES = [
+    ("several_for_which_of", "Кто из министров выступил по видео?",
+     "Выступили министр Иван Петров и министр Анна Смирнова (по видео).", (("Иван Петров", "PER"), ("Анна Смирнова", "PER")),
+     "Министр Иван Петров открыл форум.", (("Иван Петров", "PER"),)),
+]
+
+
+@pytest.mark.parametrize(("rule", "question", "good", "good_spans", "bad", "bad_spans"), NER_CASES, ids=[c[0] for c in NER_CASES])
+def test_a_rule_reads_the_people_the_ner_found(rule, question, good, good_spans, bad, bad_spans):
+    assert passes(rule, question, good, entities=good_spans)
+    assert not passes(rule, question, bad, entities=bad_spans)
+    assert passes(rule, "Кто открыл форум?", bad, entities=bad_spans)  # no group asked of: every sentence will do
+
+
 def test_every_rule_has_a_case_and_a_docstring_example():
-    assert {c[0] for c in CASES} | {c[0] for c in PHRASES} | {"confident", "not_a_heading"} == set(RULES)
+    assert {c[0] for c in CASES + NER_CASES} | {c[0] for c in PHRASES} | {"confident", "not_a_heading"} == set(RULES)
     assert all("«" in r.doc for r in RULES.values()), [r.name for r in RULES.values() if "«" not in r.doc]
 
 

@@ -180,6 +180,17 @@ def place_for_which_place(a: Asked, e: Evidence) -> bool:
     return any("Geox" in analysis.tag(w.lower()) and unnamed(a.question, w) for w in words) or bool(place(a.question, e.text))
 
 
+# «Кто из президентов…?», "Which of the leaders…?": one of a group the question names.
+ONE_OF = re.compile(r"^\W*(?:а\s+)?(?:кто|кого|кому|кем)\s+из\b|^\W*(?:who|which)\s+of\b", re.I)
+
+
+def several_for_which_of(a: Asked, e: Evidence) -> bool:
+    """A preference: «Кто из президентов подключился по видео?» picks one of a group, so a sentence that names the
+    group («Приехали президент Молдовы Иван Петров, президент Литвы Анна Смирнова (по видео)…») answers it better
+    than one as close about a single person («Президент Иван Петров принял участие в сессии.»)."""
+    return not ONE_OF.search(a.question) or sum(kind == "PER" for *_, kind in e.entities) >= 2  # the NER's people
+
+
 def role_words_together(a: Asked, e: Evidence) -> bool:
     """«Кто генеральный секретарь ОДКБ?» needs «генеральный секретарь ОДКБ» within a few words:
     «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not."""
@@ -269,6 +280,7 @@ RULES: dict[str, Rule] = {
         Rule("place_adjectives_in_article", place_adjectives_in_article),
         Rule("reason_for_why", reason_for_why, "prefer"),
         Rule("said_not_announced", said_not_announced, "prefer"),
+        Rule("several_for_which_of", several_for_which_of, "prefer"),
         Rule("confident", confident, "answer"),
         Rule("reason_after_claim", reason_after_claim, "widen"),
         Rule("said_after_announcement", said_after_announcement, "widen"),

@@ -3,6 +3,7 @@ from dataclasses import replace
 
 import pytest
 
+from rag.answer.asked import english_role
 from rag.answer.extract import decide
 from rag.answer.rules import RULES, asked, check_names
 from rag.config import Settings
@@ -165,6 +166,7 @@ def test_a_number_must_count_the_noun_asked_about():
     assert passes("number_for_how_many", question, "Договор подписали 12 участников, все страны региона.")  # digits, the noun near
     assert not passes("number_for_how_many", question, "Договор подписан в 12 часов.")  # digits of something else
     assert passes("number_for_how_many", "Сколько процентов голосов он набрал?", "Он набрал 52% голосов.")
+    assert passes("number_for_how_many", "Сколько символов отводится под поле?", "Длина поля по умолчанию равна 10.")  # a measure
 
 
 def test_names_are_the_questions_capitalised_names_not_its_capitalised_common_words():
@@ -428,3 +430,9 @@ def test_a_name_the_question_rules_out_is_no_name_the_article_must_have():
     question = "Какой конфликт за пределами Северной Африки, кроме Египта и Ливии, назвал Петров?"
     assert asked(question, 1.0, SETTINGS).names == ("петров",)
     assert passes("names_in_article", question, "Петров назвал конфликт в Европе опасным.")
+
+
+def test_an_english_role_is_its_title_and_the_place_of_it_not_every_name_after():
+    assert english_role("Who is the president of Tajikistan according to the article?") == {"президент", "tkstn"}
+    assert english_role("Who was the secretary general of the CSTO at the Minsk session attended by Petrov?") == {"генеральн", "секретар"}
+    assert english_role("Who won the cup?") is None

@@ -120,12 +120,14 @@ LATIN_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
 def english_role(question: str) -> frozenset[str] | None:
     """«Who is the president of Tajikistan?» asks for «президент Таджикистана»: the title's Russian terms
     (rag/data/titles.toml) and the place's consonants, to be found together as for a Russian role question;
-    english_role("Who is the president of Tajikistan?") == {"президент", "tkstn"}."""
+    english_role("Who is the president of Tajikistan?") == {"президент", "tkstn"}; the names after the title's «of X»
+    («…at the Dushanbe session attended by Tokayev») are no part of it."""
     m = ENGLISH_ROLE.match(question)
     titles = english_titles(m["phrase"]) if m else set()
     if not titles:
         return None
-    return frozenset(titles | {skeleton(w) for w in LATIN_NAME.findall(m["phrase"]) if not english_titles(w)})
+    of = re.search(r"\bof\s+(?:the\s+)?((?:[A-Z][a-z]{2,}\s*)+)", m["phrase"])  # the place of the title, not the rest
+    return frozenset(titles | {skeleton(w) for w in LATIN_NAME.findall(of.group(1) if of else "") if not english_titles(w)})
 
 
 # A preposition governs the question word after it: «в какой стране», «со ссылкой на чей сайт».

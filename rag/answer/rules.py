@@ -148,12 +148,18 @@ def number_for_how_many(a: Asked, e: Evidence) -> bool:
     )
 
 
+# «длина поля … равна 10»: a measure's number needs no unit beside it.
+MEASURE_WORDS = frozenset({"длина", "ширина", "высота", "глубина", "размер", "величина", "объём", "объем", "вес", "продолжительность"})
+
+
 def names_the_counted(counted: str | None, sentence: str) -> bool:
-    """Digits answer «Сколько символов…?» only in a sentence that names символы: «не более 60 символов», not «в
-    строке 12» (a number of something else); «Сколько процентов…?» is answered by «30%» too."""
+    """Digits answer «Сколько символов…?» only in a sentence that names символы or a measure: «не более 60 символов»
+    and «длина поля равна 10», not «в строке 12» (a number of something else); «Сколько процентов…?» is answered by
+    «30%» too."""
     if counted is None or counted == "процент" and "%" in sentence:
         return True
-    return counted in {analysis.lemma(w) for w in analysis.words(sentence)}
+    lemmas = {analysis.lemma(w) for w in analysis.words(sentence)}
+    return counted in lemmas or bool(lemmas & MEASURE_WORDS)
 
 
 MEASURE = re.compile(r"\b(?:числ[оау]|количеств[оау]|дол[июя])\s+([^\W\d_]+)", re.I)

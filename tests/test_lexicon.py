@@ -35,9 +35,16 @@ def test_a_word_the_articles_use_stays_as_written():
 
 
 def test_every_key_is_lowercase_and_no_form_collides_with_another_key():
-    forms, fillers = table()
+    forms, fillers, acronyms = table()
     assert all(f == f.lower() for f in forms) and all(f == f.lower() for f in fillers)
     assert not set(forms) & fillers
+    assert all(a == a.upper() for a in acronyms)  # acronyms are matched as written
+
+
+def test_an_acronym_is_spelled_out_unless_the_articles_write_it():
+    assert expand("Что сказал глава МИД Дании?") == "Что сказал глава министерства иностранных дел Дании?"
+    assert expand("Что сказал глава МИД Дании?", corpus_words={"мид"}) == "Что сказал глава МИД Дании?"
+    assert expand("Где мид?") == "Где мид?"  # lowercase is no acronym
 
 
 MOLDOVA = """Совет безопасности Молдовы ввел режим повышенной готовности

@@ -29,6 +29,7 @@ ASKS = {
     "person_for_who": re.compile(r"\b(кто|кого|кому|who|whom)\b", re.I),
     "name_for_which_organisation": WHICH_ORGANISATION,
     "number_for_how_many": numerals.HOW_MANY,
+    "measure_for_what_size": re.compile(rf"\b(?:как(?:ой|ого|ая|ую)|каков[аоы]?) {numerals.MEASURE}", re.I),
     "reason_for_why": re.compile(r"\b(почему|зачем|для чего|с какой целью|по какой причине|отчего|why|for what reason)\b", re.I),
     "place_for_which_place": re.compile(r"\bкак(?:ая|ой|ую|ое|ие|их|ом|ого)\s+(?:\w+\s+)?(?:стран|город|столиц|государств)\w*\b|"
                                        r"\b(?:which|what)\s+(?:country|city|capital)\b", re.I),

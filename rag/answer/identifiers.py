@@ -42,9 +42,18 @@ PLURAL = re.compile(r"\bкак(?:ие|их|ими)\b", re.I)  # «В каких 
 TECHNICAL = re.compile(r"(?<![A-Za-z0-9_-])(?:--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[A-Za-z][A-Za-z0-9]*(?:[._/][A-Za-z0-9]+)+)(?![A-Za-z0-9_])")
 
 
+# A Russian question's lowercase Latin word is a program's or a file's name: «Что делает synaptic?»
+LATIN_WORD = re.compile(r"(?<![\w.-])[a-z][a-z0-9]{3,}(?![\w.-])")
+CYRILLIC = re.compile(r"[а-яё]", re.I)
+
+
 def technical_names(question: str) -> tuple[str, ...]:
-    """technical_names("Куда ставится файл пакет.cron.yearly?") == ("cron.yearly",); a plain word or «3.0» is none."""
-    return tuple(dict.fromkeys(m.group(0) for m in TECHNICAL.finditer(question) if len(m.group(0)) >= 4))
+    """technical_names("Куда ставится файл пакет.cron.yearly?") == ("cron.yearly",); in a Russian question a lowercase
+    Latin word too (technical_names("Сколько символов отводит synaptic?") == ("synaptic",)); «3.0» is none."""
+    found = [m.group(0) for m in TECHNICAL.finditer(question) if len(m.group(0)) >= 4]
+    if CYRILLIC.search(question):
+        found += LATIN_WORD.findall(question)
+    return tuple(dict.fromkeys(found))
 
 
 @lru_cache(maxsize=256)

@@ -30,6 +30,7 @@ from rag.answer.names import (
     skeleton,
 )
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
+from rag.answer.counting import measure_for_what_size, measured_noun_in_sentence, number_for_how_many
 from rag.answer.owners import short_owner
 from rag.answer.statements import reason_after_claim, reason_for_why, said_after_announcement, said_not_announced
 from rag.answer.people import CAPITALISED_WORD, unnamed
@@ -49,7 +50,6 @@ from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
 NUMBER = re.compile(r"\d+")
-FRACTIONS = re.compile(r"\b(половин|треть|четверт|несколько|десятк|сотн|тысяч|миллион|миллиард)", re.IGNORECASE)
 
 
 def names_a_person(sentence: str) -> bool:
@@ -136,45 +136,6 @@ def name_for_which_organisation(a: Asked, e: Evidence) -> bool:
     """«Какая организация…?» needs a name in quotes or an acronym: «Она работает в ОДКБ» passes,
     «Она работает в одной организации» and «МИНСК, 3 мая. Она работает в одной организации» not."""
     return "name_for_which_organisation" not in a.kinds or names_an_organisation(e.text)
-
-
-def number_for_how_many(a: Asked, e: Evidence) -> bool:
-    """«Сколько…?» needs a number, a fraction or a numeral word that counts what is asked: «Приехали 120
-    участников», «…сорок участников» and «…половина участников» pass, «Приехали участники из разных городов»
-    and, for «Сколько стран…?», «Они противостоят трем силам зла» not."""
-    return "number_for_how_many" not in a.kinds or bool(
-        (NUMBER.search(e.text) or FRACTIONS.search(e.text)) and names_the_counted(a.counted, e.text)
-        or numerals.counts_in_words(a.counted, e.text)
-    )
-
-
-# «длина поля … равна 10»: a measure's number needs no unit beside it.
-MEASURE_WORDS = frozenset({"длина", "ширина", "высота", "глубина", "размер", "величина", "объём", "объем", "вес", "продолжительность"})
-
-
-def names_the_counted(counted: str | None, sentence: str) -> bool:
-    """Digits answer «Сколько символов…?» only in a sentence that names символы or a measure: «не более 60 символов»
-    and «длина поля равна 10», not «в строке 12» (a number of something else); «Сколько процентов…?» is answered by
-    «30%» too."""
-    if counted is None or counted == "процент" and "%" in sentence:
-        return True
-    lemmas = {analysis.lemma(w) for w in analysis.words(sentence)}
-    return counted in lemmas or bool(lemmas & MEASURE_WORDS)
-
-
-MEASURE = re.compile(r"\b(?:числ[оау]|количеств[оау]|дол[июя])\s+([^\W\d_]+)", re.I)
-
-
-def measured_noun_in_sentence(a: Asked, e: Evidence) -> bool:
-    """«На сколько выросло число терактов?» measures терактов: the sentence must name what it counts, «…число
-    терактов выросло на 30 процентов» passes, «…183 конфликта, число которых выросло на 30 процентов» not."""
-    if "number_for_how_many" not in a.kinds:
-        return True
-    nouns = [m.group(1) for m in MEASURE.finditer(a.question) if "NOUN" in analysis.tag(m.group(1).lower())]
-    if not nouns:  # «Сколько стран…?» names no «число X»: nothing to read in the sentence
-        return True
-    lemmas = {analysis.lemma(w) for w in analysis.words(e.text)}
-    return all(analysis.lemma(n.lower()) in lemmas for n in nouns)
 
 
 def place_for_which_place(a: Asked, e: Evidence) -> bool:
@@ -274,6 +235,7 @@ RULES: dict[str, Rule] = {
         Rule("person_for_who", person_for_who),
         Rule("name_for_which_organisation", name_for_which_organisation),
         Rule("number_for_how_many", number_for_how_many),
+        Rule("measure_for_what_size", measure_for_what_size),
         Rule("place_for_which_place", place_for_which_place),
         Rule("measured_noun_in_sentence", measured_noun_in_sentence),
         Rule("role_words_together", role_words_together),

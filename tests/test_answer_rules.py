@@ -440,3 +440,11 @@ def test_an_english_role_is_its_title_and_the_place_of_it_not_every_name_after()
     assert english_role("Who is the president of Tajikistan according to the article?") == {"президент", "tkstn"}
     assert english_role("Who was the secretary general of the CSTO at the Minsk session attended by Petrov?") == {"генеральн", "секретар"}
     assert english_role("Who won the cup?") is None
+
+
+def test_who_is_a_common_word_is_answered_by_its_definition():
+    question = "Кто такой наставник в проекте?"
+    glossary = "наставник (mentor) — человек, который помогает новичкам."
+    assert passes("person_for_who", question, glossary) and passes("role_words_together", question, glossary)
+    assert not passes("person_for_who", question, "сопровождающий — человек, который создал пакет.")  # another word's
+    assert not passes("person_for_who", "Кто такой наставник?", "Наставник помогает новичкам.")  # no definition

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.answer import numerals
-from rag.answer.asked import CYRILLIC, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
+from rag.answer.asked import CYRILLIC, WHO_IS, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
 from rag.answer.identifiers import short_identifier, technical_names_in_article
 from rag.answer.names import (
     ORG_NAME,
@@ -128,8 +128,19 @@ def time_for_when(a: Asked, e: Evidence) -> bool:
 
 
 def person_for_who(a: Asked, e: Evidence) -> bool:
-    """«Кто…?» needs a person: «Об этом заявил Иван Петров» passes, «Об этом заявили в министерстве» not."""
-    return "person_for_who" not in a.kinds or names_a_person(e.text)
+    """«Кто…?» needs a person: «Об этом заявил Иван Петров» passes, «Об этом заявили в министерстве» not; «Кто такой
+    наставник?» is answered by what the word means too: «наставник (mentor) — человек, который помогает…»."""
+    return "person_for_who" not in a.kinds or names_a_person(e.text) or defines_the_asked(a.question, e.text)
+
+
+DEFINITION = re.compile(r"^\W*(?P<word>[^\W\d_]+)(?:\s+\([^)]{1,40}\))?\s+[—–-]\s")
+
+
+def defines_the_asked(question: str, sentence: str) -> bool:
+    """«Кто такой X?» and a sentence that opens «X — …» (a glossary's line)."""
+    m, d = WHO_IS.match(question), DEFINITION.match(sentence)
+    return bool(m and d) and analysis.lemma(d["word"].lower()) == next(
+        (analysis.lemma(w) for w in analysis.words(m["phrase"]) if "NOUN" in analysis.tag(w)), None)
 
 
 def name_for_which_organisation(a: Asked, e: Evidence) -> bool:
@@ -160,8 +171,9 @@ def several_for_which_of(a: Asked, e: Evidence) -> bool:
 
 def role_words_together(a: Asked, e: Evidence) -> bool:
     """«Кто генеральный секретарь ОДКБ?» needs «генеральный секретарь ОДКБ» within a few words:
-    «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not."""
-    return a.role is None or names_the_role(a.role, e.text)
+    «Генеральный секретарь ОДКБ Иван Петров» passes, «секретари советов … ОДКБ» not (nor does a definition of the
+    word need them: «Кто такой наставник в проекте?» ~ «наставник — человек, который…»)."""
+    return a.role is None or names_the_role(a.role, e.text) or defines_the_asked(a.question, e.text)
 
 
 def question_numbers_in_article(a: Asked, e: Evidence) -> bool:

@@ -448,3 +448,9 @@ def test_who_is_a_common_word_is_answered_by_its_definition():
     assert passes("person_for_who", question, glossary) and passes("role_words_together", question, glossary)
     assert not passes("person_for_who", question, "сопровождающий — человек, который создал пакет.")  # another word's
     assert not passes("person_for_who", "Кто такой наставник?", "Наставник помогает новичкам.")  # no definition
+
+
+def test_to_whom_may_be_a_group_named_by_its_acronym():
+    assert passes("person_for_who", "Кому передают брошенный пакет?", "Сопровождающий передал пакет группе Debian QA.")
+    assert not passes("person_for_who", "Кто передаёт брошенный пакет?", "Сопровождающий передал пакет группе Debian QA.")
+    assert not passes("person_for_who", "Кому передают брошенный пакет?", "Пакет передают другому сопровождающему.")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.answer import numerals
-from rag.answer.asked import CYRILLIC, WHO_IS, Asked, asked  # noqa: F401 (asked: callers take it from the rules)
+from rag.answer.asked import CYRILLIC, WHO_IS, Asked, asked, interrogative  # noqa: F401 (asked: callers take it from the rules)
 from rag.answer.identifiers import short_identifier, technical_names_in_article
 from rag.answer.names import (
     ORG_NAME,
@@ -130,9 +130,13 @@ def time_for_when(a: Asked, e: Evidence) -> bool:
 def person_for_who(a: Asked, e: Evidence) -> bool:
     """«Кто…?» needs a person: «Об этом заявил Иван Петров» passes, «Об этом заявили в министерстве» not; «Кто такой
     наставник?» is answered by what the word means too: «наставник (mentor) — человек, который помогает…»."""
-    return "person_for_who" not in a.kinds or names_a_person(e.text) or defines_the_asked(a.question, e.text)
+    if "person_for_who" not in a.kinds or names_a_person(e.text) or defines_the_asked(a.question, e.text):
+        return True
+    # «Кому передают брошенный пакет?»: what is given to or done to may be a group («…передал его Debian QA Group»)
+    return bool(TO_WHOM.match(interrogative(a.question))) and bool(re.search(r"\b[A-Z][a-z]+\s+[A-Z]{2,}|\b[A-Z]{2,}\b", e.text))
 
 
+TO_WHOM = re.compile(r"^\W*(?:кому|кого)\b", re.I)
 DEFINITION = re.compile(r"^\W*(?P<word>[^\W\d_]+)(?:\s+\([^)]{1,40}\))?\s+[—–-]\s")
 
 

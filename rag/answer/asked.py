@@ -89,8 +89,12 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     names = question_names(EXCLUDED.sub(" ", question)) if russian else ()
     # Questions with a verb ("Кто поблагодарил…") are not role questions, nor «Кто такой Иван Петров?» (names only:
     # names_in_article holds the article to them, and the sentence may name him by his surname alone).
-    role = (frozenset(analysis.terms(m["phrase"])) if m and not analysis.tagged(m["phrase"], "VERB", "INFN")
-            and not set(analysis.words(m["phrase"])) <= set(names) else None) if russian else english_role(question)
+    if not russian:
+        role = english_role(question)
+    elif m and not analysis.tagged(m["phrase"], "VERB", "INFN") and not set(analysis.words(m["phrase"])) <= set(names):
+        role = frozenset(analysis.terms(m["phrase"]))
+    else:
+        role = None
     marked = ACRONYM.findall(question) if russian else []
     main, first = main_clause(question), opening(question)
     return Asked(

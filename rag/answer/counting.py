@@ -48,7 +48,7 @@ def measure_for_what_size(a: Asked, e: Evidence) -> bool:
                for w, after in zip(words, words[1:]))
 
 
-MEASURE = re.compile(r"\b(?:числ[оау]|количеств[оау]|дол[июя])\s+([^\W\d_]+)", re.I)
+NUMBER_OF = re.compile(r"\b(?:числ[оау]|количеств[оау]|дол[июя])\s+([^\W\d_]+)", re.I)
 
 
 def measured_noun_in_sentence(a: Asked, e: Evidence) -> bool:
@@ -56,7 +56,7 @@ def measured_noun_in_sentence(a: Asked, e: Evidence) -> bool:
     терактов выросло на 30 процентов» passes, «…183 конфликта, число которых выросло на 30 процентов» not."""
     if "number_for_how_many" not in a.kinds:
         return True
-    nouns = [m.group(1) for m in MEASURE.finditer(a.question) if "NOUN" in analysis.tag(m.group(1).lower())]
+    nouns = [m.group(1) for m in NUMBER_OF.finditer(a.question) if "NOUN" in analysis.tag(m.group(1).lower())]
     if not nouns:  # «Сколько стран…?» names no «число X»: nothing to read in the sentence
         return True
     lemmas = {analysis.lemma(w) for w in analysis.words(e.text)}

@@ -124,12 +124,14 @@ def widened(a: Asked, best: Evidence) -> tuple[str | None, Evidence]:
     first of the next paragraph when that opens a quotation, as news sets quotes apart), and the evidence so widened
     (its quote is still the document's text from start to end); (None, best) otherwise."""
     rule = next((r.name for r in enabled(a.settings, "widen") if r.check(a, best)), None)
+    if rule is None:
+        return None, best
     after = best.document[best.end : best.end + 2000]
     paragraph, _, rest = after.partition("\n")
     if not paragraph.strip() and QUOTE_OPENS.match(rest.lstrip()):
         paragraph = after  # a quotation in the next paragraph continues what the sentence announces
     following = next((s for s in sentenize(paragraph) if s.text.strip()), None)
-    if rule is None or following is None:
+    if following is None:
         return None, best
     end = best.end + following.stop
     return rule, replace(best, end=end, text=best.document[best.start : end])

@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 
 from rag.answer.asked import Asked, interrogative
+from rag.answer.names import CYRILLIC
 from rag.answer.phrase import MAX_CHARS, asked_noun
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
@@ -44,7 +45,6 @@ TECHNICAL = re.compile(r"(?<![A-Za-z0-9_-])(?:--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[
 
 # A Russian question's lowercase Latin word is a program's or a file's name: «Что делает synaptic?»
 LATIN_WORD = re.compile(r"(?<![\w.-])[a-z][a-z0-9]{3,}(?![\w.-])")
-CYRILLIC = re.compile(r"[а-яё]", re.I)
 
 
 def technical_names(question: str) -> tuple[str, ...]:

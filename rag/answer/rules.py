@@ -19,6 +19,7 @@ from typing import Literal
 
 from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, WHO_IS, Asked, asked, interrogative  # noqa: F401 (asked: callers take it from the rules)
+from rag.answer.counting import NUMBER, measure_for_what_size, measured_noun_in_sentence, number_for_how_many
 from rag.answer.identifiers import short_identifier, technical_names_in_article
 from rag.answer.names import (
     ORG_NAME,
@@ -30,26 +31,23 @@ from rag.answer.names import (
     skeleton,
 )
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
-from rag.answer.counting import measure_for_what_size, measured_noun_in_sentence, number_for_how_many
 from rag.answer.owners import short_owner
-from rag.answer.statements import reason_after_claim, reason_for_why, said_after_announcement, said_not_announced
-from rag.answer.people import CAPITALISED_WORD, unnamed
-from rag.answer.places import place, short_place
+from rag.answer.people import CAPITALISED_WORD, WHOM, unnamed
 from rag.answer.phrase import (
     short_date,
     short_description,
+    short_name,
     short_number,
     short_ordinal,
     short_organisation,
-    short_name,
     short_person,
 )
+from rag.answer.places import place, short_place
+from rag.answer.statements import reason_after_claim, reason_for_why, said_after_announcement, said_not_announced
 from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
-
-NUMBER = re.compile(r"\d+")
 
 
 def names_a_person(sentence: str) -> bool:
@@ -133,10 +131,9 @@ def person_for_who(a: Asked, e: Evidence) -> bool:
     if "person_for_who" not in a.kinds or names_a_person(e.text) or defines_the_asked(a.question, e.text):
         return True
     # «Кому передают брошенный пакет?»: what is given to or done to may be a group («…передал его Debian QA Group»)
-    return bool(TO_WHOM.match(interrogative(a.question))) and bool(re.search(r"\b[A-Z][a-z]+\s+[A-Z]{2,}|\b[A-Z]{2,}\b", e.text))
+    return bool(WHOM.match(interrogative(a.question))) and bool(re.search(r"\b[A-Z][a-z]+\s+[A-Z]{2,}|\b[A-Z]{2,}\b", e.text))
 
 
-TO_WHOM = re.compile(r"^\W*(?:кому|кого)\b", re.I)
 DEFINITION = re.compile(r"^\W*(?P<word>[^\W\d_]+)(?:\s+\([^)]{1,40}\))?\s+[—–-]\s")
 
 

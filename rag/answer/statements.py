@@ -24,7 +24,8 @@ def reason_for_why(a: Asked, e: Evidence) -> bool:
 
 # «Эксперт рассказала о важности встреч.», «Петров поделился мнением о роли союза.»: a sentence that says what was
 # spoken about, not what was said (no «что», no quotation, no colon after the verb).
-ANNOUNCES = re.compile(r"\b(?:рассказал|поделил|высказал|говорил|упомянул|затронул|коснул)\w*\s+(?:[^\W\d_]+\s+){0,2}?(?:о|об|обо)\s", re.I)
+SPOKE_OF = r"рассказал|поделил|высказал|говорил|упомянул|затронул|коснул"  # verbs that take «о чём»
+ANNOUNCES = re.compile(rf"\b(?:{SPOKE_OF})\w*\s+(?:[^\W\d_]+\s+){{0,2}}?(?:о|об|обо)\s", re.I)
 SAYS = re.compile(r"\bчто\b|[:\"«»“”]")
 ABOUT_WHAT = re.compile(r"\bо\s+ч[её]м\b|\bкакую\s+тему\b|\babout what\b|\bwhat\b.*\babout\?", re.I)
 
@@ -42,8 +43,7 @@ def reason_after_claim(a: Asked, e: Evidence) -> bool:
     return "reason_for_why" in a.kinds and not REASON.search(e.text)
 
 
-SPOKE = re.compile(r"\b(?:рассказал|поделил|высказал|говорил|упомянул|затронул|коснул|отметил|подчеркнул|назвал|обозначил|"
-                   r"перечислил|указал)\w*\b", re.I)
+SPOKE = re.compile(rf"\b(?:{SPOKE_OF}|отметил|подчеркнул|назвал|обозначил|перечислил|указал)\w*\b", re.I)
 
 
 def said_after_announcement(a: Asked, e: Evidence) -> bool:

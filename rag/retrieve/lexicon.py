@@ -1,6 +1,7 @@
 """Colloquial questions in the articles' words (rag/data/colloquial.toml): «что решил совбез» is searched as
-«что решил совет безопасности», «глава МИД» as «глава министерства иностранных дел», and the fillers of speech («ну», «короче», «слушай») are dropped. Spelling is
-corrected after this, so a short form is never "corrected" into another word one edit away."""
+«что решил совет безопасности», «глава МИД» as «глава министерства иностранных дел», and the fillers of speech
+(«ну», «короче», «слушай») are dropped. Spelling is corrected after this, so a short form is never "corrected"
+into another word one edit away."""
 from __future__ import annotations
 
 import re

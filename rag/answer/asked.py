@@ -18,7 +18,12 @@ WHICH_ORGANISATION = re.compile(
     r"(организаци|компани|парти[юия]|агентств|ведомств|издани|фонд[аеу]?\b|банк[аеу]?\b|organi[sz]ation|company|agency)",
     re.I,
 )
-WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
+# «Кто является председателем комитета?», «Кто занимал пост генсека?»: the copula is no verb of the question's own,
+# the title after it is the role.
+WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие |(?:является|являлся|являлась|был|была|будет|стал|станет|"
+                    r"занима(?:ет|л|ла) (?:пост|должность)) )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
+# The role ends where the question's circumstances begin: «…секретаря ШОС во время встречи…», «…ОДКБ на сессии…».
+ROLE_ENDS = re.compile(r",|\s(?:во время|в ходе|на|в|во|при|после|до|с|со|по|за|когда)\s", re.I)
 # What kind of answer a question asks for: the name of the rule that holds its evidence to that kind.
 ASKS = {
     "year_for_what_year": re.compile(r"\b(в каком году|какого года|за какой год|(?:в|за) какие годы|какими годами|what year|which year|"
@@ -91,8 +96,9 @@ def asked(question: str, coverage: float, settings: Settings) -> Asked:
     # names_in_article holds the article to them, and the sentence may name him by his surname alone).
     if not russian:
         role = english_role(question)
-    elif m and not analysis.tagged(m["phrase"], "VERB", "INFN") and not set(analysis.words(m["phrase"])) <= set(names):
-        role = frozenset(analysis.terms(m["phrase"]))
+    elif m and (phrase := ROLE_ENDS.split(" " + m["phrase"], maxsplit=1)[0].strip()) and not analysis.tagged(phrase, "VERB", "INFN") \
+            and "PREP" not in analysis.tag(analysis.words(phrase)[0]) and not set(analysis.words(phrase)) <= set(names):
+        role = frozenset(analysis.terms(phrase))
     else:
         role = None
     marked = ACRONYM.findall(question) if russian else []

@@ -17,11 +17,18 @@ FRACTIONS = re.compile(r"\b(половин|треть|четверт|неско�
 def number_for_how_many(a: Asked, e: Evidence) -> bool:
     """«Сколько…?» needs a number, a fraction or a numeral word that counts what is asked: «Приехали 120
     участников», «…сорок участников» and «…половина участников» pass, «Приехали участники из разных городов»
-    and, for «Сколько стран…?», «Они противостоят трем силам зла» not."""
+    and, for «Сколько стран…?», «Они противостоят трем силам зла» not; a share («Какая доля программ…?») is
+    answered by a percentage of anything («…90% пакетов»)."""
     return "number_for_how_many" not in a.kinds or bool(
         (NUMBER.search(e.text) or FRACTIONS.search(e.text)) and names_the_counted(a.counted, e.text)
         or numerals.counts_in_words(a.counted, e.text)
+        or SHARE.search(a.question) and PERCENT.search(e.text)
     )
+
+
+# «Для какой доли программ…?» is answered in percent of whatever the sentence counts: «…почти 90% пакетов».
+SHARE = re.compile(r"\b(?:как(?:ую|ая|ой)\s+дол[юяи]|what\s+(?:share|proportion|percentage|fraction))\b", re.I)
+PERCENT = re.compile(r"\d\s*%|\d\s+процент", re.I)
 
 
 # «длина поля … равна 10»: a measure's number needs no unit beside it.

@@ -43,16 +43,20 @@ PLURAL = re.compile(r"\bкак(?:ие|их|ими)\b", re.I)  # «В каких 
 TECHNICAL = re.compile(r"(?<![A-Za-z0-9_-])(?:--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[A-Za-z][A-Za-z0-9]*(?:[._/][A-Za-z0-9]+)+)(?![A-Za-z0-9_])")
 
 
-# A Russian question's lowercase Latin word is a program's or a file's name: «Что делает synaptic?»
-LATIN_WORD = re.compile(r"(?<![\w.-])[a-z][a-z0-9]{3,}(?![\w.-])")
+# A Russian question's lowercase Latin word is a program's or a file's name: «Что делает synaptic?», «fp-compiler»
+LATIN_WORD = re.compile(r"(?<![\w.-])[a-z][a-z0-9]{3,}(?:-[a-z0-9]+)*(?![\w.-])|(?<![\w.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w.-])")
+# A file named after a translation's placeholder: «пакет.triggers» is the file's suffix «.triggers».
+PLACEHOLDER_SUFFIX = re.compile(r"(?<=[а-яё])\.[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*(?![\w.-])")
 
 
 def technical_names(question: str) -> tuple[str, ...]:
     """technical_names("Куда ставится файл пакет.cron.yearly?") == ("cron.yearly",); in a Russian question a lowercase
-    Latin word too (technical_names("Сколько символов отводит synaptic?") == ("synaptic",)); «3.0» is none."""
+    Latin word too (technical_names("Сколько символов отводит synaptic?") == ("synaptic",)), hyphens and all
+    («debhelper-compat»), and the suffix a placeholder's file has (technical_names("Зачем файл пакет.triggers?") ==
+    (".triggers",)); «3.0» is none."""
     found = [m.group(0) for m in TECHNICAL.finditer(question) if len(m.group(0)) >= 4]
     if CYRILLIC.search(question):
-        found += LATIN_WORD.findall(question)
+        found += [w for w in LATIN_WORD.findall(question) if len(w) >= 4] + PLACEHOLDER_SUFFIX.findall(question)
     return tuple(dict.fromkeys(found))
 
 

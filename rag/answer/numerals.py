@@ -56,13 +56,15 @@ NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти 
 
 def counted_noun(question: str) -> str | None:
     """The first noun within three words after «сколько», as a lemma: counted_noun("Сколько стран вошло?") == "страна",
-    counted_noun("Какую долю населения…?") == "население"; a «Какой процент…?» counts процент."""
+    counted_noun("Какую долю населения…?") == "население"; a «Какой процент…?» counts процент; a noun past a comma
+    is none (counted_noun("На сколько, по оценке Петрова, выросло число?") is None)."""
     m = HOW_MANY.search(question)
     if not m:
         return None
     if "процент" in m.group(0).lower():  # «Какой процент голосов…?» is answered in percent: «52 процента»
         return "процент"
-    for word in analysis.words(question[m.end() :])[:NUMERAL_REACH]:
+    # «На сколько, по оценке Петрова, выросло…»: a noun past a comma is not what is counted
+    for word in analysis.words(question[m.end() :].split(",")[0])[:NUMERAL_REACH]:
         if "NOUN" in analysis.tag(word):
             return analysis.lemma(word)
     return None

@@ -244,10 +244,19 @@ def short_date(a: Asked, e: Evidence) -> str:
     return day(text) or time(text) or reported_day(a.question, e.text) if opens_with("date", a.question) else ""
 
 
+# «На сколько выросло…?» asks by how much: the change «на 30 процентов», not the count «183 конфликта» beside it.
+BY_HOW_MUCH = re.compile(r"\bна\s+сколько\b(?!\s+(?:лет|год|дней|месяц|недел|час|минут))", re.I)
+CHANGE = re.compile(r"(?:\b(?:почти|около|примерно|более чем|менее чем|свыше)\s+)?\bна\s+\d+(?:[.,]\d+)?\s*(?:%|[^\W\d_]+)")
+
+
 def short_number(a: Asked, e: Evidence) -> str:
     """«Сколько стран подписали договор?» is answered «5 крупнейших стран» from «В 2024 году 5 крупнейших стран
-    подписали договор»."""
-    return number(a.counted, e.text) if "number_for_how_many" in a.leads else ""
+    подписали договор»; «На сколько выросло число конфликтов?» «почти на 30 процентов» from «Отмечено 183
+    конфликта, число которых выросло почти на 30 процентов»."""
+    if "number_for_how_many" not in a.leads:
+        return ""
+    change = CHANGE.search(e.text) if BY_HOW_MUCH.search(a.question) else None
+    return change.group(0) if change else number(a.counted, e.text)
 
 
 def short_ordinal(a: Asked, e: Evidence) -> str:

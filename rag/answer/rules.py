@@ -74,7 +74,18 @@ def names_the_role(role: frozenset[str], sentence: str) -> bool:
     seq = [{analysis.term(w), skeleton(w)} if latin else {analysis.term(w)}
            for w in analysis.words(sentence) if w not in analysis.STOPWORDS]
     width = len(role) + 1
-    return any(role <= set().union(*seq[i : i + width]) for i in range(max(1, len(seq) - width + 1)))
+    return any(role <= set().union(*seq[i : i + width]) and not deputy(role, seq, i) for i in range(max(1, len(seq) - width + 1)))
+
+
+# «Заместитель председателя комитета» is not «председатель комитета»: a word that makes the title another's.
+DEPUTY = frozenset(analysis.term(w) for w in ("заместитель", "зам", "вице", "помощник", "советник", "бывший", "экс", "экс-президент"))
+
+
+def deputy(role: frozenset[str], seq: list[set[str]], i: int) -> bool:
+    """Whether the role's words from seq[i] on follow a word that makes the title another person's, which the
+    question does not ask for: «…председателя…» after «Заместитель» for the role {председатель, комитет}."""
+    first = next((j for j in range(i, len(seq)) if seq[j] & role), i)
+    return first > 0 and bool(seq[first - 1] & DEPUTY) and not role & DEPUTY
 
 
 def confidence(question: str, e: Evidence, coverage: float, settings: Settings) -> float:

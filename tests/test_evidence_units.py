@@ -2,7 +2,7 @@
 before it. Made-up sentences for the pattern; the seeds for the quote a reader gets."""
 import pytest
 
-from rag.retrieve.units import ANAPHOR
+from rag.retrieve.units import ANAPHOR, SENTENCE_END
 
 
 @pytest.mark.parametrize("sentence", [
@@ -92,3 +92,10 @@ def test_in_plain_text_a_colon_introduces_the_short_lines_after_it(tmp_path_fact
     notes_rag = seeds_plus(tmp_path_factory, seed_settings, embedder, "notes.txt", NOTES)
     quote = first_quote(notes_rag, "Какие работы нужно закончить садоводам поселка Липки до заморозков?")
     assert all(w in quote for w in ("розы", "малину", "водопровода")) and "весной" not in quote, quote
+
+
+def test_a_closing_quote_ends_a_sentence_only_after_its_stop():
+    """A paragraph-per-line text's subheading «Борьба с "тремя силами зла"» has no stop: a heading, never the answer."""
+    assert not SENTENCE_END.search('Борьба с "тремя силами зла"') and not SENTENCE_END.search("Итоги «Форума»")
+    assert SENTENCE_END.search('Он сказал: «Всё решено».') and SENTENCE_END.search('Они противостоят "силам зла".')
+    assert SENTENCE_END.search("Встреча прошла.") and SENTENCE_END.search("Кто победил?")

@@ -10,7 +10,10 @@ from documents import FORMATS, MAINT_GUIDE, SEEDS, wrap, write_blank_pdf, write_
 from razdel import sentenize
 
 from rag.errors import BadFileError
+from rag.ingest.blocks import ITEM, PARAGRAPH
 from rag.ingest.corpus import find_files, load_corpus, load_document, read_document
+from rag.ingest.read_html import read_html
+from rag.ingest.read_markdown import read_markdown
 from rag.ingest.read_text import ends_paragraph, hard_wrapped, is_heading, unwrap
 from rag.ingest.readers import sniff
 
@@ -203,7 +206,6 @@ def test_a_chunk_carries_the_heading_of_its_section(tmp_path):
 
 
 def test_credits_that_say_who_did_what_stay_in_the_text():
-    from rag.ingest.read_html import read_html
 
     body = "<p>" + "Длинный абзац о том, как устроен этот справочник и кому он полезен. " * 6 + "</p>"
     page = (f'<html><head><title>Справочник</title></head><body><div class="authorgroup">'
@@ -249,3 +251,17 @@ def test_list_items_table_rows_and_code_are_marked_items_in_every_structured_for
 def items_of(path: Path) -> list[str]:
     doc = load_document(path, path.parent)
     return [doc.text[a:b] for a, b in doc.items]
+
+
+def test_a_list_item_with_a_list_of_its_own_introduces_it():
+    """«Сложные» and its kinds: the parent item reads as a paragraph, so its nested items are its answer (the units
+    join a paragraph with the items after it), in HTML and in Markdown alike."""
+    html = ("<html><body><article><p>Пакеты бывают разные, и вот какие они бывают в этом руководстве:</p><ul><li><p>Простые</p>"
+            "<ul><li><p>один</p></li><li><p>два</p></li></ul></li><li><p>Сложные</p><ul><li><p>три</p></li></ul></li></ul>"
+            "<p>Конец этого длинного абзаца про пакеты и их виды.</p></article></body></html>")
+    markdown = "Виды:\n\n- Простые\n  - один\n  - два\n- Сложные\n  - три\n- Прочие\n"
+    for blocks in (read_html(html).blocks, read_markdown(markdown).blocks):
+        kinds = {b.text: b.kind for b in blocks}
+        assert kinds["Простые"] == kinds["Сложные"] == PARAGRAPH
+        assert kinds["один"] == kinds["два"] == kinds["три"] == ITEM
+    assert {b.text: b.kind for b in read_markdown(markdown).blocks}["Прочие"] == ITEM  # no list of its own

@@ -65,8 +65,11 @@ def _walk(node, blocks: list[Block]) -> None:
             blocks.append(Block(_words(child), HEADING))
         elif child.tag == "list":
             for item in child.iterchildren("item"):
-                blocks.append(Block(_item_text(item), ITEM))
-                _walk([x for x in item if x.tag == "list"], blocks)
+                nested = [x for x in item if x.tag == "list"]
+                # An item with a list of its own («Пакеты повышенной сложности» and its kinds) introduces that list
+                # as a paragraph does: its items are its answer.
+                blocks.append(Block(_item_text(item), PARAGRAPH if nested else ITEM))
+                _walk(nested, blocks)
         elif child.tag == "table":
             for row in child.iter("row"):
                 blocks.append(Block(" | ".join(w for c in row if (w := _words(c))), ITEM))

@@ -36,7 +36,9 @@ def read_markdown(text: str) -> Extracted:
             blocks.append(Block(" | ".join(c for c in row if c), ITEM))
             row = []
         elif t.type == "inline":
-            blocks.append(Block(_plain(t), ITEM if in_list else PARAGRAPH))
+            # An item with a list of its own introduces it, as a paragraph does (see read_html).
+            nested = [x.type for x in tokens[i + 1 : i + 3]] in (["paragraph_close", "bullet_list_open"], ["paragraph_close", "ordered_list_open"])
+            blocks.append(Block(_plain(t), ITEM if in_list and not nested else PARAGRAPH))
         elif t.type in ("fence", "code_block"):
             blocks.append(Block(t.content, ITEM))
         elif t.type in ("html_block",):

@@ -2,7 +2,7 @@
 before it. Made-up sentences for the pattern; the seeds for the quote a reader gets."""
 import pytest
 
-from rag.retrieve.units import ANAPHOR, SENTENCE_END
+from rag.retrieve.units import ANAPHOR, LIST_INTRO, SENTENCE_END
 
 
 @pytest.mark.parametrize("sentence", [
@@ -99,3 +99,8 @@ def test_a_closing_quote_ends_a_sentence_only_after_its_stop():
     assert not SENTENCE_END.search('Борьба с "тремя силами зла"') and not SENTENCE_END.search("Итоги «Форума»")
     assert SENTENCE_END.search('Он сказал: «Всё решено».') and SENTENCE_END.search('Они противостоят "силам зла".')
     assert SENTENCE_END.search("Встреча прошла.") and SENTENCE_END.search("Кто победил?")
+
+
+def test_a_list_intro_may_carry_a_footnote_mark_after_its_colon():
+    assert LIST_INTRO.search("Путь изменяется следующим образом:[99]") and LIST_INTRO.search("Поставьте пакеты:")
+    assert not LIST_INTRO.search("Путь изменяется [99].") and not LIST_INTRO.search("Время: 10:30 утра")

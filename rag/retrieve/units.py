@@ -26,7 +26,7 @@ ANAPHOR = re.compile(
 HEADING_MAX_WORDS = 15
 # A sentence that ends its paragraph with a colon introduces what follows: «Есть несколько ресурсов…:» and the
 # list items after it are one answer (each item alone is a fragment: «команду aptitude»).
-LIST_INTRO = re.compile(r":\s*$")
+LIST_INTRO = re.compile(r":\s*(?:\[\d+\]\s*)?$")  # a footnote's mark may follow the colon: «…следующим образом:[99]»
 # A closing quote ends a sentence only after its stop (Russian writes «…силами зла».): a subheading «Борьба с "тремя
 # силами зла"» has none.
 SENTENCE_END = re.compile(r"[.!?…][»\"”)]*$")

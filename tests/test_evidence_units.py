@@ -2,7 +2,7 @@
 before it. Made-up sentences for the pattern; the seeds for the quote a reader gets."""
 import pytest
 
-from rag.retrieve.units import ANAPHOR, LIST_INTRO, SENTENCE_END
+from rag.retrieve.units import ANAPHOR, LIST_INTRO, SECTION_ENTRY, SENTENCE_END
 
 
 @pytest.mark.parametrize("sentence", [
@@ -104,3 +104,10 @@ def test_a_closing_quote_ends_a_sentence_only_after_its_stop():
 def test_a_list_intro_may_carry_a_footnote_mark_after_its_colon():
     assert LIST_INTRO.search("Путь изменяется следующим образом:[99]") and LIST_INTRO.search("Поставьте пакеты:")
     assert not LIST_INTRO.search("Путь изменяется [99].") and not LIST_INTRO.search("Время: 10:30 утра")
+
+
+def test_a_section_number_written_in_a_structured_item_is_a_table_of_contents_entry():
+    """HTML and Markdown number their list items outside the text: «4. Обязательные файлы» names a section."""
+    assert SECTION_ENTRY.match("4. Обязательные файлы в каталоге debian") and SECTION_ENTRY.match("5.1. Файл README.Debian")
+    assert SECTION_ENTRY.match("A.3. Мультиархитектурность")
+    assert not SECTION_ENTRY.match("debhelper 9 или новее") and not SENTENCE_END.search("5.1. Файл README.Debian")

@@ -30,6 +30,9 @@ LIST_INTRO = re.compile(r":\s*(?:\[\d+\]\s*)?$")  # a footnote's mark may follow
 # A closing quote ends a sentence only after its stop (Russian writes «…силами зла».): a subheading «Борьба с "тремя
 # силами зла"» has none.
 SENTENCE_END = re.compile(r"[.!?…][»\"”)]*$")
+# A table of contents' entry «4. Обязательные файлы» or «5.1. Файл README.Debian»: HTML, Markdown and DOCX number
+# their list items outside the text, so a section number written in the text names a section elsewhere.
+SECTION_ENTRY = re.compile(r"^\s*(?:[A-ZА-Я]|\d+)(?:\.\d+)*\.\s+\S")
 LIST_MAX_ITEMS = 12
 
 
@@ -70,12 +73,13 @@ class Units:
     def _is_heading(self, doc, span: tuple[int, int]) -> bool:
         """A heading the reader found (HTML, Markdown, DOCX headings, a wrapped text's numbered or FAQ headings),
         or in a paragraph-per-line text a short paragraph without a full stop. HTML, Markdown and DOCX mark their
-        headings, so there a short line without a full stop is a list item, a term or a command: text."""
+        headings, so there a short line without a full stop is a list item, a term or a command: text, unless it
+        opens with a section number (a table of contents' entry)."""
         if self._marked_heading(doc, span):
             return True
-        if doc.format in STRUCTURED:
-            return False
         text = doc.text[span[0] : span[1]]
+        if doc.format in STRUCTURED:
+            return bool(SECTION_ENTRY.match(text)) and not SENTENCE_END.search(text)
         return containing(doc.paragraphs, span) == span and len(text.split()) <= HEADING_MAX_WORDS and not SENTENCE_END.search(text)
 
     @staticmethod

@@ -18,6 +18,7 @@ CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 QUOTED = re.compile(r"[«“„\"][^»”“\"]{2,}[»”“\"]")  # a name in quotes: «Контртеррористический комитет»
 ORG_NAME = re.compile(rf"(?:\b[A-ZА-ЯЁ]{{2,}}\s+)?{QUOTED.pattern}|\b[A-ZА-ЯЁ]{{2,}}\b")
 CAPITALISED = re.compile(r"(?<![\w-])[A-ZА-ЯЁ][\w-]*")
+CAPITALISED_RUN = re.compile(r"(?<=[\s«\"(])[А-ЯЁ][а-яё]+(?:\s+[А-ЯЁ][а-яё]+)+")
 NAME_GRAMMEMES = ("Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr")
 PREFIX_MIN = 4  # a name's term this long also matches a longer term: «России» (росс) matches «российской»
 ENDING_MAX = 4  # and a long one may differ in its last letters: «Таджикистана» (таджикиста) matches «таджикской»
@@ -29,13 +30,16 @@ def question_names(question: str) -> tuple[str, ...]:
     """The words of the question's capitalised words that pymorphy3 reads as a name, or does not know, or that
     have a surname's shape («Токаев», a rare dictionary word too), or that are Latin (brands are spelled so in Russian articles too); a capitalised common word
     («Президента», «Совета») names nothing the article must repeat, and acronyms are acronyms_in_article's:
-    question_names("Где выступал Президент Токаев в Женеве?") == ("токаев", "женеве")."""
+    question_names("Где выступал Президент Токаев в Женеве?") == ("токаев", "женеве"); common words capitalised together
+    inside it are a name (question_names("Что сказал Петров про Ближний Восток?") == ("петров", "ближний", "восток"))."""
     found = [w for m in CAPITALISED.finditer(question) if not m.group(0).isupper() for w in analysis.words(m.group(0))]
-    return tuple(dict.fromkeys(
-        w for w in found if w not in analysis.STOPWORDS and not w.isdigit() and (
-            not CYRILLIC.search(w) or not analysis.is_dictionary_word(w) or analysis.SURNAME.match(w)
-            or any(g in analysis.tag(w) for g in NAME_GRAMMEMES))
-    ))
+    named = lambda w: not CYRILLIC.search(w) or not analysis.is_dictionary_word(w) or analysis.SURNAME.match(w) or any(  # noqa: E731
+        g in analysis.tag(w) for g in NAME_GRAMMEMES)
+    # «про Ближний Восток»: common words capitalised together inside the question are a name («Президент Токаев» is a
+    # title before one)
+    runs = [analysis.words(m.group(0)) for m in CAPITALISED_RUN.finditer(question)]
+    joined = {w for run in runs if not any(named(w) for w in run) for w in run}
+    return tuple(dict.fromkeys(w for w in found if w not in analysis.STOPWORDS and not w.isdigit() and (named(w) or w in joined)))
 
 
 @lru_cache(maxsize=256)

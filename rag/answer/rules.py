@@ -43,7 +43,7 @@ from rag.answer.phrase import (
     short_person,
 )
 from rag.answer.places import place, short_place
-from rag.answer.statements import reason_after_claim, reason_for_why, said_after_announcement, said_not_announced
+from rag.answer.statements import reason_after_claim, reason_for_why, said_after_announcement, said_not_announced, several_for_which_ones
 from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
@@ -114,6 +114,21 @@ def shares_a_word(a: Asked, e: Evidence) -> bool:
     lifts it (sentence vectors are read in context), so alone it is a near miss. «В каком году Мирманова дала
     интервью?» is not answered by «Стратегия "Центральная Азия – 2040" принята…»."""
     return e.overlap > 0 or not a.russian
+
+
+# A cross-reference names another section by its title: «(смотрите Раздел 4.1, «Файл control»)», «описано в Глава 4,
+# Обязательные файлы в каталоге debian и …».
+REFERENCE = re.compile(r"\b(?:глав[аеыу]|раздел[аеу]?|приложени[еяи])\s+[A-Z0-9][0-9.]*,\s*(?:«[^»]*»|[^,.;()«]+?(?=\s+и\s+(?:глав|раздел)|[,.;()]|$))",
+                       re.I)
+
+
+def more_than_a_reference(a: Asked, e: Evidence) -> bool:
+    """A sentence whose words in common with the question all stand in the title of a section it points to is a
+    pointer, not the answer: «Какие файлы обязательны?» is not answered by «Их назначение описано в Глава 4,
+    Обязательные файлы в каталоге debian.», but by «Наиболее важные из них: control и rules; они обязательны.»"""
+    if not a.russian or not REFERENCE.search(e.text):
+        return True
+    return bool(set(analysis.terms(a.question)) & set(analysis.terms(REFERENCE.sub(" ", e.text))))
 
 
 def year_for_what_year(a: Asked, e: Evidence) -> bool:
@@ -252,6 +267,7 @@ RULES: dict[str, Rule] = {
     for r in [
         Rule("not_a_heading", not_a_heading),
         Rule("shares_a_word", shares_a_word),
+        Rule("more_than_a_reference", more_than_a_reference),
         Rule("year_for_what_year", year_for_what_year),
         Rule("digits_for_a_period", digits_for_a_period),
         Rule("day_for_what_date", day_for_what_date),
@@ -273,6 +289,7 @@ RULES: dict[str, Rule] = {
         Rule("reason_for_why", reason_for_why, "prefer"),
         Rule("said_not_announced", said_not_announced, "prefer"),
         Rule("several_for_which_of", several_for_which_of, "prefer"),
+        Rule("several_for_which_ones", several_for_which_ones, "prefer"),
         Rule("confident", confident, "answer"),
         Rule("reason_after_claim", reason_after_claim, "widen"),
         Rule("said_after_announcement", said_after_announcement, "widen"),

@@ -1,12 +1,13 @@
 """Rules for questions answered by what someone says or why: among sentences nearly as good, the one that gives the
 reason or says what was said, not one that restates the question or only says what was spoken of («…поделилась
 мнением о роли встречи»); and when the winner is such a sentence, it is read with the one after it, where the
-reason or the quotation follows. Two "prefer" and two "widen" rules of rules.RULES."""
+reason or the quotation follows; a «Какие…?» is better answered by a sentence that lists several. Three "prefer" and
+two "widen" rules of rules.RULES."""
 from __future__ import annotations
 
 import re
 
-from rag.answer.asked import Asked
+from rag.answer.asked import Asked, interrogative
 from rag.retrieve.retriever import Evidence
 
 # Words that give a cause or a purpose: conjunctions and prepositions, not a topic word like «причина».
@@ -53,3 +54,16 @@ def said_after_announcement(a: Asked, e: Evidence) -> bool:
         return False
     # «…, отметила Мирманова.» credits what the sentence said before it: that is no announcement.
     return any(not re.search(r"[,—–-]\s*$", e.text[: m.start()]) for m in SPOKE.finditer(e.text))
+
+
+# «control, changelog, copyright и rules»: three or more short items, the last joined by «и»/«или».
+ITEM = r"[\w./+-]+(?:\s[\w./+-]+)?"
+ENUMERATION = re.compile(rf"{ITEM},\s+(?:{ITEM},\s+)+{ITEM}\s+(?:и|или|and|or)\s+{ITEM}")
+WHICH_ONES = re.compile(r"^\W*(?:\w+\s+)?как(?:ие|их|ими)\b|^\W*(?:which|what)\s+\w+s\b", re.I)
+
+
+def several_for_which_ones(a: Asked, e: Evidence) -> bool:
+    """A preference: «Какие файлы обязательны?» asks for several, so of sentences nearly as good the one that lists
+    them («Наиболее важные из них: control, changelog, copyright и rules.») goes before one about a single thing
+    («Пакет ставит себя в каталог /usr/local.»)."""
+    return not WHICH_ONES.search(interrogative(a.question)) or bool(ENUMERATION.search(e.text))

@@ -22,12 +22,11 @@ def number_for_how_many(a: Asked, e: Evidence) -> bool:
     return "number_for_how_many" not in a.kinds or bool(
         (NUMBER.search(e.text) or FRACTIONS.search(e.text)) and names_the_counted(a.counted, e.text)
         or numerals.counts_in_words(a.counted, e.text)
-        or SHARE.search(a.question) and PERCENT.search(e.text)
+        or numerals.SHARE.search(a.question) and PERCENT.search(e.text)
     )
 
 
-# «Для какой доли программ…?» is answered in percent of whatever the sentence counts: «…почти 90% пакетов».
-SHARE = re.compile(r"\b(?:как(?:ую|ая|ой)\s+дол[юяи]|what\s+(?:share|proportion|percentage|fraction))\b", re.I)
+# «Для какой доли программ…?» (numerals.SHARE) is answered in percent of whatever the sentence counts: «…90% пакетов».
 PERCENT = re.compile(r"\d\s*%|\d\s+процент", re.I)
 
 

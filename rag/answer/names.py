@@ -26,6 +26,12 @@ SOFT = re.compile(r"[aeiouyjhw'ь]")  # letters transliterations add or drop (y 
 SKELETON_MIN = 3
 
 
+def named(word: str) -> bool:
+    """A word that is a name by itself: Latin, unknown to pymorphy3, shaped like a surname, or read as a name."""
+    return bool(not CYRILLIC.search(word) or not analysis.is_dictionary_word(word) or analysis.SURNAME.match(word)
+                or any(g in analysis.tag(word) for g in NAME_GRAMMEMES))
+
+
 def question_names(question: str) -> tuple[str, ...]:
     """The words of the question's capitalised words that pymorphy3 reads as a name, or does not know, or that
     have a surname's shape («Токаев», a rare dictionary word too), or that are Latin (brands are spelled so in Russian articles too); a capitalised common word
@@ -33,8 +39,6 @@ def question_names(question: str) -> tuple[str, ...]:
     question_names("Где выступал Президент Токаев в Женеве?") == ("токаев", "женеве"); common words capitalised together
     inside it are a name (question_names("Что сказал Петров про Ближний Восток?") == ("петров", "ближний", "восток"))."""
     found = [w for m in CAPITALISED.finditer(question) if not m.group(0).isupper() for w in analysis.words(m.group(0))]
-    named = lambda w: not CYRILLIC.search(w) or not analysis.is_dictionary_word(w) or analysis.SURNAME.match(w) or any(  # noqa: E731
-        g in analysis.tag(w) for g in NAME_GRAMMEMES)
     # «про Ближний Восток»: common words capitalised together inside the question are a name («Президент Токаев» is a
     # title before one)
     runs = [analysis.words(m.group(0)) for m in CAPITALISED_RUN.finditer(question)]

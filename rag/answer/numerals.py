@@ -47,8 +47,8 @@ def ordinals(text: str) -> set[int]:
 # «Сколько…?», and a share asked by its noun: «Какую долю населения…?», «Какой процент голосов…?».
 # «Какой длины…?», «Каков размер…?»: a size, answered by a number and its unit.
 MEASURE = r"(?:длин|ширин|высот|глубин|размер|величин|объ[её]м|вес|продолжительност)\w*"
-HOW_MANY = re.compile(r"\b(скольк(?:о|их|им|ими)|скока|как(?:ую|ая|ой|ого) (?:дол[юяи]|процент\w*)|how many|how much|"
-                      r"what (?:share|proportion|percentage|fraction))\b", re.I)
+SHARE = re.compile(r"\b(?:как(?:ую|ая|ой|ого)\s+дол[юяи]|what\s+(?:share|proportion|percentage|fraction))\b", re.I)
+HOW_MANY = re.compile(rf"\b(скольк(?:о|их|им|ими)|скока|как(?:ую|ая|ой|ого) процент\w*|how many|how much)\b|{SHARE.pattern}", re.I)
 # A share in words counts the noun after it as a numeral does: «половину населения», «две трети голосов».
 FRACTION_WORDS = frozenset({"половина", "треть", "четверть"})
 NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти крупнейших стран»

@@ -47,7 +47,7 @@ from rag.answer.statements import reason_after_claim, reason_for_why, said_after
 from rag.config import Settings
 from rag.errors import SettingsError
 from rag.index import analysis
-from rag.retrieve.retriever import Evidence
+from rag.retrieve.retriever import Evidence, question_terms
 
 
 def names_a_person(sentence: str) -> bool:
@@ -78,7 +78,7 @@ def names_the_role(role: frozenset[str], sentence: str) -> bool:
 
 
 # «Заместитель председателя комитета» is not «председатель комитета»: a word that makes the title another's.
-DEPUTY = frozenset(analysis.term(w) for w in ("заместитель", "зам", "вице", "помощник", "советник", "бывший", "экс", "экс-президент"))
+DEPUTY = frozenset(analysis.term(w) for w in ("заместитель", "зам", "вице", "помощник", "советник", "бывший", "экс"))
 
 
 def deputy(role: frozenset[str], seq: list[set[str]], i: int) -> bool:
@@ -128,7 +128,7 @@ def more_than_a_reference(a: Asked, e: Evidence) -> bool:
     Обязательные файлы в каталоге debian.», but by «Наиболее важные из них: control и rules; они обязательны.»"""
     if not a.russian or not REFERENCE.search(e.text):
         return True
-    return bool(set(analysis.terms(a.question)) & set(analysis.terms(REFERENCE.sub(" ", e.text))))
+    return not set(question_terms(a.question)).isdisjoint(analysis.terms(REFERENCE.sub(" ", e.text)))
 
 
 def year_for_what_year(a: Asked, e: Evidence) -> bool:

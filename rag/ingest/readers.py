@@ -14,7 +14,7 @@ from rag.ingest.metadata import RULES_FILE
 from rag.ingest.read_text import read_text
 
 # Bump when a reader changes what it extracts; the libraries' versions and the metadata rules are recorded too.
-VERSION = 4  # 4: an HTML list item with a nested list introduces it (a paragraph); 3: list items, table rows, code and quotes are items; 2: credits (who did what) kept as text
+VERSION = 4  # 4: an HTML or Markdown list item with a nested list introduces it (a paragraph); 3: list items, table rows, code and quotes are items; 2: credits (who did what) kept as text
 LIBRARIES = ("trafilatura", "markdown-it-py", "pypdf", "python-docx")
 
 SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",

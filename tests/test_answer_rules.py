@@ -57,10 +57,18 @@ CASES = [
      "Уровень задаёт файл tool/compat."),  # a hyphenated lowercase name is one name
     ("technical_names_in_article", "Зачем нужен файл debian/пакет.hooks?", "Файл debian/пакет.hooks задаёт хуки.",
      "Файл debian/пакет.cron.daily задаёт задания."),  # a translation's placeholder: the file's suffix is its name
+    ("names_near_answer", "Что министр назвал главным по итогам форума в Гродно?",
+     "По итогам форума в Гродно министр назвал главным торговлю.", "По итогам форума министр назвал главным торговлю."),
+    ("technical_names_near_answer", "Какой параметр передать tool-build, чтобы сохранить файл .stamp?",
+     "Параметр --keep команды tool-build сохраняет файл .stamp.", "Команде tool-build передают параметр --fast."),  # a suffix alone is a name
     ("role_words_together", "Кто является председателем комитета?", "Председатель комитета Иван Петров выступил.",
      "Заместитель председателя комитета Иван Петров выступил."),  # a copula before the title; a deputy is another role
     ("role_words_together", "Кто занимал пост генерального секретаря союза во время встречи в Минске?",
      "Генеральный секретарь союза Иван Петров выступил.", "Иван Петров выступил на встрече в Минске."),
+    ("role_words_together", "Как зовут премьер-министра Литвы, приехавшего на форум?",  # «как зовут» asks who holds the role
+     "Премьер-министр Литвы Иван Петров приехал на форум.", "Президент Литвы Иван Петров и премьер-министр Латвии приехали."),
+    ("person_for_who", "Как звали мэра города в 1990 году?", "Мэром города в 1990 году был Иван Петров.",
+     "Мэром города в 1990 году был бывший директор завода."),
     ("number_for_how_many", "Какая доля программ собирается без правок?", "Без правок собирается почти 90% пакетов.",
      "Без правок собираются многие пакеты."),  # a share is answered in percent of whatever the sentence counts
     ("names_in_article", "Что министр сказал про Ближний Восток?", "О Ближнем Востоке министр сказал многое.",
@@ -109,6 +117,42 @@ def test_a_rule_lets_the_right_sentence_through_and_stops_the_near_miss(rule, qu
     overlap = {"bad": 0.0} if rule == "shares_a_word" else {}
     assert passes(rule, question, good)
     assert not passes(rule, question, bad, overlap=overlap.get("bad", 1.0))
+
+
+GUIDE = ("1. Файл control\n\nФайл debian/control описывает пакет. Поле Depends перечисляет зависимости.\n\n"
+         "2. Шаблоны\n\nУдалённый шаблон вернёт повторный запуск dh_make.\n\nВ старом выпуске lenny шаблонов не было.\n\n"
+         "3. Сборка\n\nСборку в debian ведёт dpkg. Команда debian не одна, debian везде.")
+
+
+def section_evidence(sentence: str, section: str) -> Evidence:
+    start = GUIDE.index(sentence)
+    return replace(evidence(sentence, GUIDE), start=start, end=start + len(sentence), section=section)
+
+
+def test_a_rare_technical_name_must_stand_in_the_answers_section_and_a_frequent_one_need_not():
+    near = RULES["technical_names_near_answer"].check
+    templates = section_evidence("Удалённый шаблон вернёт повторный запуск dh_make.", "2. Шаблоны")
+    assert near(asked("Как вернуть удалённый шаблон в lenny?", 1.0, SETTINGS), templates)  # the paragraph after it
+    assert not near(asked("Как вернуть удалённый шаблон, если есть файл debian/control?", 1.0, SETTINGS), templates)
+    assert near(asked("Как вернуть удалённый шаблон в каталоге debian?", 1.0, SETTINGS), templates)  # the subject
+    depends = section_evidence("Поле Depends перечисляет зависимости.", "1. Файл control")
+    assert near(asked("Что перечисляет поле Depends в debian/control?", 1.0, SETTINGS), depends)
+    assert not near(asked("Что перечисляет поле Depends при сборке в lenny?", 1.0, SETTINGS), depends)
+
+
+NEWS = ("МИНСК, 2 мар. Петров выступил на форуме.\n\nПетров назвал главным торговлю.\n\nПетров говорил долго.\n\n"
+        "Петров напомнил о давнем форуме.\n\nТогда, в Гродно, главным назвали транзит.")
+
+
+def test_a_name_the_article_writes_once_must_stand_near_the_answer_and_its_subject_anywhere():
+    near = RULES["names_near_answer"].check
+    start = NEWS.index("Петров назвал")
+    trade = replace(evidence("Петров назвал главным торговлю.", NEWS), start=start, end=start + 31)
+    assert near(asked("Что Петров назвал главным в Минске?", 1.0, SETTINGS), trade)  # the dateline's paragraph is before it
+    assert not near(asked("Что назвали главным в Гродно?", 1.0, SETTINGS), trade)  # Гродно stands three paragraphs on
+    start = NEWS.index("Тогда")
+    transit = replace(evidence("Тогда, в Гродно, главным назвали транзит.", NEWS), start=start, end=len(NEWS))
+    assert near(asked("Что Петров назвал главным в Гродно?", 1.0, SETTINGS), transit)  # Петров: named in every paragraph
 
 
 def test_a_rule_that_the_question_does_not_ask_for_lets_everything_through():
@@ -267,6 +311,8 @@ PHRASES = [
      "министр финансов Иван Петров"),  # the relative clause's verb is not what is asked
     ("short_person", "Кто генеральный секретарь союза?", "На встрече выступил генеральный секретарь союза Иван Петров.",
      "генеральный секретарь союза Иван Петров"),
+    ("short_person", "Как звали генерального секретаря союза на встрече?", "На встрече выступил генеральный секретарь союза Иван Петров.",
+     "генеральный секретарь союза Иван Петров"),  # the past tense asks the same
     ("short_person", "Кто возглавлял министерство финансов Молдовы?", "Пришли министр финансов Румынии Иван Петров и министр финансов Молдовы Анна Смирнова.",
      "министр финансов Молдовы Анна Смирнова"),  # a verb of holding a post; of two people, the one whose title the question names
     ("short_person", "Кто генеральный секретарь союза?", "Генеральный секретарь союза Иван Петров и Анна Смирнова выступили.",
@@ -378,7 +424,7 @@ def test_a_phrase_rule_cuts_the_short_answer_and_decide_cites_the_whole_sentence
     ("Где пройдет саммит?", "Саммит пройдет в Минске, а встреча министров в Гродно."),  # two places
     ("Какая страна предложила план?", "План предложили Молдова и Румыния."),  # two countries
     ("Кто возглавлял делегации?", "Делегации возглавляли Иван Петров и Анна Смирнова."),  # two people, neither title asked
-    ("Как зовут министра финансов?", "Инициатива президента Ивана Петрова поддержана."),  # the one person has another title
+    ("Как зовут министра финансов?", "Министр финансов поддержал инициативу президента Ивана Петрова."),  # the one person has another title
     ("Каким членом совета назвали Молдову?", "Молдову, постоянного члена совета, представлял Иван Петров."),  # a description
     ("Сколько стран подписали договор?", "Договор подписали 12 участников, все страны региона."),  # 12 counts another noun
     ("Какого числа выступит Петров?", "ГРОДНО, 2 мар — Петров выступит на форуме."),  # the report's date, not the event's

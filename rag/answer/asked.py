@@ -19,8 +19,8 @@ WHICH_ORGANISATION = re.compile(
     re.I,
 )
 # «Кто является председателем комитета?», «Кто занимал пост генсека?»: the copula is no verb of the question's own,
-# the title after it is the role.
-WHO_IS = re.compile(r"^\s*(кто (?:такой |такая |такие |(?:является|являлся|являлась|был|была|будет|стал|станет|"
+# the title after it is the role; «Как зовут президента…?» asks for the person in the role too.
+WHO_IS = re.compile(r"^\s*(как (?:зовут|звали) |кто (?:такой |такая |такие |(?:является|являлся|являлась|был|была|будет|стал|станет|"
                     r"занима(?:ет|л|ла) (?:пост|должность)) )?|who is |who's )(?P<phrase>[^?]+)\??\s*$", re.I)
 # The role ends where the question's circumstances begin: «…секретаря ШОС во время встречи…», «…ОДКБ на сессии…».
 ROLE_ENDS = re.compile(r",|\s(?:во время|в ходе|на|в|во|при|после|до|с|со|по|за|когда)\s", re.I)
@@ -31,7 +31,7 @@ ASKS = {
     "digits_for_a_period": re.compile(r"\b(на какие годы|на какой (срок|период)|на сколько лет|for which years|for what period)\b", re.I),
     "day_for_what_date": re.compile(r"\b(какого числа|what date)\b", re.I),
     "time_for_when": re.compile(r"\b(когда|when)\b", re.I),
-    "person_for_who": re.compile(r"\b(кто|кого|кому|who|whom)\b", re.I),
+    "person_for_who": re.compile(r"\b(кто|кого|кому|как (?:зовут|звали)|who|whom)\b", re.I),
     "name_for_which_organisation": WHICH_ORGANISATION,
     "number_for_how_many": numerals.HOW_MANY,
     "measure_for_what_size": re.compile(rf"\b(?:как(?:ой|ого|ая|ую)|каков[аоы]?) {numerals.MEASURE}", re.I),

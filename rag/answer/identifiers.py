@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 
 from rag.answer.asked import Asked, interrogative
+from rag.answer import names
 from rag.answer.names import CYRILLIC
 from rag.answer.phrase import MAX_CHARS, asked_noun
 from rag.index import analysis
@@ -46,7 +47,8 @@ TECHNICAL = re.compile(r"(?<![A-Za-z0-9_-])(?:--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[
 # A Russian question's lowercase Latin word is a program's or a file's name: «Что делает synaptic?», «fp-compiler»
 LATIN_WORD = re.compile(r"(?<![\w.-])[a-z][a-z0-9]{3,}(?:-[a-z0-9]+)*(?![\w.-])|(?<![\w.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w.-])")
 # A file named after a translation's placeholder: «пакет.triggers» is the file's suffix «.triggers».
-PLACEHOLDER_SUFFIX = re.compile(r"(?<=[а-яё])\.[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*(?![\w.-])")
+# A file suffix written alone is a name too: «файл .buildinfo».
+PLACEHOLDER_SUFFIX = re.compile(r"(?:(?<=[а-яё])|(?<![\w.~/-]))\.[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*(?![\w.-])")
 
 
 def technical_names(question: str) -> tuple[str, ...]:
@@ -69,6 +71,21 @@ def technical_names_in_article(a: Asked, e: Evidence) -> bool:
     """Files, commands and options a question writes must be in the article as written: «Куда ставится
     пакет.cron.yearly?» is not answered by a page that has only «пакет.cron.weekly»."""
     return all(n.lower() in lowered(e.document) for n in technical_names(a.question))
+
+
+# A name the article writes this often or less is a detail of one passage, not the article's subject («debian»,
+# «control» stand everywhere in a packaging guide, «debmake» once).
+RARE = names.RARE
+
+
+def technical_names_near_answer(a: Asked, e: Evidence) -> bool:
+    """A file, command or release the article writes at most twice must stand in the evidence's section, up to the
+    paragraph after it: «Как с помощью debmake вернуть удалённый шаблон?» is not answered by a passage on dh_make
+    because a note elsewhere names debmake. A path may be named there by its last part, as guides shorten
+    «debian/control» to «control» within its section."""
+    rare = [n.lower() for n in technical_names(a.question) if lowered(e.document).count(n.lower()) <= RARE]
+    near = e.section_text().lower() if rare else ""
+    return all(n in near or n.rstrip("/").rpartition("/")[2] in near for n in rare)
 
 
 def written(kind: str, text: str) -> list[re.Match]:

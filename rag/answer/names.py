@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from bisect import bisect_left
+from collections import Counter
 from functools import cache, lru_cache
 
 from unidecode import unidecode
@@ -97,6 +98,25 @@ def same_names() -> dict[str, frozenset[str]]:
 def name_in_article(name: str, document: str) -> bool:
     """The name, or another way of writing it (rag/data/names.toml), is in the article (see written_in_article)."""
     return any(written_in_article(t, name, document) for t in same_names().get(analysis.term(name), {analysis.term(name)}))
+
+
+# A name written this often or less is a detail of one passage, not the document's subject: «Бишкек» once in an
+# article about Astana's summit, «debmake» once in a guide where «debian» and «control» stand everywhere.
+RARE = 2
+
+
+@lru_cache(maxsize=256)
+def article_counts(document: str) -> Counter[str]:
+    return Counter(analysis.terms(document))
+
+
+def rare_in_article(name: str, document: str) -> bool:
+    """The article writes the name at most RARE times, counting the words that begin with its stem as
+    written_in_article does: rare_in_article("бишкеке", "Саммит в Бишкеке. Токаев прибыл.") is True."""
+    t = analysis.term(name)
+    stem = t[: max(PREFIX_MIN + 1, len(t) - ENDING_MAX)] if len(t) > PREFIX_MIN + 1 else t
+    counts = article_counts(document)
+    return (counts[t] if len(t) < PREFIX_MIN else sum(n for w, n in counts.items() if w.startswith(stem))) <= RARE
 
 
 def written_in_article(t: str, name: str, document: str) -> bool:

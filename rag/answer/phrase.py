@@ -206,7 +206,7 @@ OPENS = {
                        r"(?:date|day|year|month))\b", re.I),
     "year": re.compile(r"^\W*((?:в|с|до|к|за) как(?:ом|ого|ому|ой) год\w*|как(?:ого|ой) год\w*|(?:in )?(?:what|which) year)\b", re.I),
     "period": re.compile(r"^\W*(на как(?:ой|ие) (?:срок|период|годы)|for (?:what|which) (?:period|years))\b", re.I),
-    "person": re.compile(r"^\W*(кто|who|whose|чь[яеийю]\w*|как зовут|как(?:ое|ая) (?:имя|фамилия))\b", re.I),
+    "person": re.compile(r"^\W*(кто|who|whose|чь[яеийю]\w*|как (?:зовут|звали)|как(?:ое|ая) (?:имя|фамилия))\b", re.I),
     "place": re.compile(r"^\W*(где|куда|откуда|where|(?:в|из|на) как(?:ом|ой|ую|ое|ого|их) (?:\w+ )?(?:город|стран|столиц|мест|регион)"
                         rf"\w*|{WHICH_PLACE_WORDS}|(?:in )?(?:what|which) (?:city|country|place))\b", re.I),
 }

@@ -20,12 +20,13 @@ from typing import Literal
 from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, WHO_IS, Asked, asked, interrogative  # noqa: F401 (asked: callers take it from the rules)
 from rag.answer.counting import NUMBER, measure_for_what_size, measured_noun_in_sentence, number_for_how_many
-from rag.answer.identifiers import short_identifier, technical_names_in_article
+from rag.answer.identifiers import short_identifier, technical_names_in_article, technical_names_near_answer
 from rag.answer.names import (
     ORG_NAME,
     article_terms,
     capitalised_place,
     name_in_article,
+    rare_in_article,
     place_in_article,
     quoted_in_article,
     skeleton,
@@ -222,6 +223,14 @@ def names_in_article(a: Asked, e: Evidence) -> bool:
     return all(name_in_article(n, e.document) for n in a.names)
 
 
+def names_near_answer(a: Asked, e: Evidence) -> bool:
+    """A name the article writes once or twice must stand in the evidence's section, up to the paragraph after it:
+    «Что Токаев назвал сигналом по итогам саммита в Бишкеке?» is not answered by a sentence on Astana's summit
+    because a later paragraph of the article mentions Бишкек; «Токаев», named throughout, may stand anywhere."""
+    rare = [n for n in a.names if rare_in_article(n, e.document)]
+    return not rare or all(name_in_article(n, near) for near in [e.section_text()] for n in rare)
+
+
 def quoted_names_in_article(a: Asked, e: Evidence) -> bool:
     """A name a Russian question quotes must stand in the article word for word: «…в формате «Центральная Азия –
     Китай»?» is not answered by an article about the format «Центральная Азия – Россия»."""
@@ -283,7 +292,9 @@ RULES: dict[str, Rule] = {
         Rule("ordinals_in_article", ordinals_in_article),
         Rule("acronyms_in_article", acronyms_in_article),
         Rule("technical_names_in_article", technical_names_in_article),
+        Rule("technical_names_near_answer", technical_names_near_answer),
         Rule("names_in_article", names_in_article),
+        Rule("names_near_answer", names_near_answer),
         Rule("quoted_names_in_article", quoted_names_in_article),
         Rule("place_adjectives_in_article", place_adjectives_in_article),
         Rule("reason_for_why", reason_for_why, "prefer"),

@@ -55,6 +55,16 @@ class Evidence:
     section: str = ""  # the heading of the section the sentence is in
     entities: tuple[tuple[int, int, str], ...] = ()  # natasha's spans in `text` (offsets into it), found at index time
 
+    def section_text(self) -> str:
+        """The sentence's section from its heading (the document's start when it has none) to the end of the
+        paragraph after the sentence's own: where a detail the answer depends on is written."""
+        start = max(0, self.document.rfind(self.section, 0, self.start)) if self.section else 0
+        end = self.end
+        for _ in range(2):  # the end of the sentence's paragraph, then of the next one
+            found = self.document.find("\n\n", end + 2)
+            end = len(self.document) if found < 0 else found
+        return self.document[start:max(end, self.end)]
+
 
 class Retriever:
     """Searches one loaded build of a Store; safe to share between threads."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.asked import Asked, interrogative
+from rag.answer.names import CYRILLIC
 from rag.retrieve.retriever import Evidence
 
 # Words that give a cause or a purpose: conjunctions and prepositions, not a topic word like «причина».
@@ -16,11 +17,30 @@ REASON = re.compile(r"\b(потому|поскольку|так как|ибо|и
                     r"с целью|поэтому|because|since|so that|in order|due to)\b", re.I)
 
 
+# «Для чего нужен quilt?», «Зачем нужен пакет build-essential?»: the purpose of a thing, which a sentence about
+# the thing gives («quilt — пакет помогает управлять заплатами») without any word of purpose.
+PURPOSE_OF = re.compile(r"^\W*(?:для чего|зачем)\s+(?:нуж|использу|служ|предназнач|применя)\w*\s+(?P<thing>.+?)\W*$", re.I)
+THING_AT_START = 6  # words before the thing: «Пакет build-essential — …», «В Debian пакет quilt служит …»
+
+
+def about_the_thing(question: str, text: str) -> bool:
+    """Whether a purpose question's thing (a program or file: its Latin names) stands among the sentence's first
+    words: about_the_thing("Для чего нужен quilt?", "quilt — пакет помогает управлять заплатами.") is True,
+    for «Затем создадим файл ~/.quiltrc-dpkg…» False."""
+    m = PURPOSE_OF.match(question)
+    if not m:
+        return False
+    thing = [w for w in re.findall(r"[\w.+-]+", m["thing"]) if not CYRILLIC.search(w)]  # «этот файл» opens many
+    opening = {w.lower().strip(".") for w in re.findall(r"[\w.+-]+", text)[:THING_AT_START]}
+    return any(w.lower().strip(".") in opening for w in thing)
+
+
 def reason_for_why(a: Asked, e: Evidence) -> bool:
     """A preference: «Почему…? / Зачем…?» is better answered by a sentence that gives a reason or a purpose
     («…, так как…», «…, чтобы…», «…из-за…») than by one as close that only restates the question: of
-    «Поле используется редко.» and «Поле используется редко, так как его не читает autobuilder.» the second."""
-    return "reason_for_why" not in a.kinds or bool(REASON.search(e.text))
+    «Поле используется редко.» and «Поле используется редко, так как его не читает autobuilder.» the second; «Для
+    чего нужен quilt?» by a sentence about quilt («quilt — пакет помогает управлять заплатами»)."""
+    return "reason_for_why" not in a.kinds or bool(REASON.search(e.text)) or about_the_thing(a.question, e.text)
 
 
 # «Эксперт рассказала о важности встреч.», «Петров поделился мнением о роли союза.»: a sentence that says what was
@@ -67,3 +87,4 @@ def several_for_which_ones(a: Asked, e: Evidence) -> bool:
     them («Наиболее важные из них: control, changelog, copyright и rules.») goes before one about a single thing
     («Пакет ставит себя в каталог /usr/local.»)."""
     return not WHICH_ONES.search(interrogative(a.question)) or bool(ENUMERATION.search(e.text))
+

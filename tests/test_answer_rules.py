@@ -355,6 +355,9 @@ PHRASES = [
 
 # Phrases cut from the spans the NER found at index time: (rule, question, sentence, its spans, the short answer).
 NER_PHRASES = [
+    ("short_person", "Какой министр финансов примет участие в форуме?",  # a name of one letter: the NER's span, not the rules'
+     "Все приветствовали участие министра финансов Ли Ю в форуме.", (("Ли Ю", "PER"),),
+     "министра финансов Ли Ю"),
     ("short_person", "Кто заявил об угрозе?", "Об угрозе заявил министр Иван Петров.", (("Иван Петров", "PER"),), "министр Иван Петров"),
     ("short_person", "Кто рассказал о планах союза?", "Политолог Анна Смирнова рассказала Ивану Петрову о планах союза.",
      (("Анна Смирнова", "PER"), ("Ивану Петрову", "PER")), "Политолог Анна Смирнова"),  # two people: the verb's subject

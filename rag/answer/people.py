@@ -159,7 +159,7 @@ def english_titles(question: str) -> set[str]:
     return found
 
 
-def person(question: str, text: str) -> str:
+def person(question: str, text: str, people: list[tuple[int, int]] = ()) -> str:
     """For a question without a verb, the one person of the sentence the question does not name, with the title
     before the name: person("Кто генсек?", "Об этом заявил генеральный секретарь ОДКБ Иван Петров.") == "генеральный секретарь ОДКБ Иван Петров";
     of several, the one whose title shares most words with the question («Кто президент Беларуси?» in a list of
@@ -167,7 +167,9 @@ def person(question: str, text: str) -> str:
     which = which_person(question)  # «Какой лидер подключался…?» has a verb, but names the kind of person it asks for
     if asks_a_verb(question) and not which or describes_a_name(question):
         return ""
-    found = {text[a:b]: (role_before(text, a), a, b) for a, b in persons(text) if not named(question, text[a:b])}
+    spans = persons(text)
+    spans += [(a, b) for a, b in people if not any(a < y and x < b for x, y in spans)]  # the NER's «Ван И» too
+    found = {text[a:b]: (role_before(text, a), a, b) for a, b in spans if not named(question, text[a:b])}
     nouns = title_nouns(question) | english_titles(question)
     asked = set(analysis.terms(question)) | nouns
     shared = {name: shared_title(question, asked, text, r, b) for name, (r, a, b) in found.items()}

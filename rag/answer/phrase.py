@@ -274,7 +274,7 @@ def short_person(a: Asked, e: Evidence) -> str:
         return short(object_of(a.question, e.text, people))
     if not opens_with("person", a.question):
         return ""
-    return short(person(a.question, e.text) or doer(a.question, e.text, people))
+    return short(person(a.question, e.text, people) or doer(a.question, e.text, people))
 
 
 def short_description(a: Asked, e: Evidence) -> str:

@@ -9,8 +9,7 @@ import re
 from functools import lru_cache
 
 from rag.answer.asked import Asked, interrogative
-from rag.answer import names
-from rag.answer.names import CYRILLIC
+from rag.answer.names import CYRILLIC, RARE
 from rag.answer.phrase import MAX_CHARS, asked_noun
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
@@ -73,17 +72,12 @@ def technical_names_in_article(a: Asked, e: Evidence) -> bool:
     return all(n.lower() in lowered(e.document) for n in technical_names(a.question))
 
 
-# A name the article writes this often or less is a detail of one passage, not the article's subject («debian»,
-# «control» stand everywhere in a packaging guide, «debmake» once).
-RARE = names.RARE
-
-
 def technical_names_near_answer(a: Asked, e: Evidence) -> bool:
     """A file, command or release the article writes at most twice must stand in the evidence's section, up to the
     paragraph after it: «Как с помощью debmake вернуть удалённый шаблон?» is not answered by a passage on dh_make
     because a note elsewhere names debmake. A path may be named there by its last part, as guides shorten
     «debian/control» to «control» within its section."""
-    rare = [n.lower() for n in technical_names(a.question) if lowered(e.document).count(n.lower()) <= RARE]
+    rare = [n for n in map(str.lower, technical_names(a.question)) if lowered(e.document).count(n) <= RARE]
     near = e.section_text().lower() if rare else ""
     return all(n in near or n.rstrip("/").rpartition("/")[2] in near for n in rare)
 

@@ -113,10 +113,17 @@ def article_counts(document: str) -> Counter[str]:
 def rare_in_article(name: str, document: str) -> bool:
     """The article writes the name at most RARE times, counting the words that begin with its stem as
     written_in_article does: rare_in_article("бишкеке", "Саммит в Бишкеке. Токаев прибыл.") is True."""
-    t = analysis.term(name)
-    stem = t[: max(PREFIX_MIN + 1, len(t) - ENDING_MAX)] if len(t) > PREFIX_MIN + 1 else t
-    counts = article_counts(document)
-    return (counts[t] if len(t) < PREFIX_MIN else sum(n for w, n in counts.items() if w.startswith(stem))) <= RARE
+    t, counts = analysis.term(name), article_counts(document)
+    if len(t) < PREFIX_MIN:
+        return counts[t] <= RARE
+    stem, terms = name_stem(t), article_prefixes(document)
+    # the sorted terms that begin with the stem lie between it and the stem followed by the last character
+    return sum(counts[w] for w in terms[bisect_left(terms, stem):bisect_left(terms, stem + "\U0010ffff")]) <= RARE
+
+
+def name_stem(t: str) -> str:
+    """The part of a name's term that an article's word must begin with (see written_in_article)."""
+    return t[: max(PREFIX_MIN + 1, len(t) - ENDING_MAX)] if len(t) > PREFIX_MIN + 1 else t
 
 
 def written_in_article(t: str, name: str, document: str) -> bool:
@@ -129,8 +136,7 @@ def written_in_article(t: str, name: str, document: str) -> bool:
         return True
     if len(t) < PREFIX_MIN:
         return False
-    stem = t[: max(PREFIX_MIN + 1, len(t) - ENDING_MAX)] if len(t) > PREFIX_MIN + 1 else t
-    terms = article_prefixes(document)
+    stem, terms = name_stem(t), article_prefixes(document)
     i = bisect_left(terms, stem)
     return i < len(terms) and terms[i].startswith(stem)
 

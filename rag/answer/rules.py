@@ -26,9 +26,9 @@ from rag.answer.names import (
     article_terms,
     capitalised_place,
     name_in_article,
-    rare_in_article,
     place_in_article,
     quoted_in_article,
+    rare_in_article,
     skeleton,
 )
 from rag.answer.numerals import DAY_MONTH, WHEN, YEAR
@@ -227,8 +227,10 @@ def names_near_answer(a: Asked, e: Evidence) -> bool:
     """A name the article writes once or twice must stand in the evidence's section, up to the paragraph after it:
     «Что Токаев назвал сигналом по итогам саммита в Бишкеке?» is not answered by a sentence on Astana's summit
     because a later paragraph of the article mentions Бишкек; «Токаев», named throughout, may stand anywhere."""
-    rare = [n for n in a.names if rare_in_article(n, e.document)]
-    return not rare or all(name_in_article(n, near) for near in [e.section_text()] for n in rare)
+    if not (rare := [n for n in a.names if rare_in_article(n, e.document)]):
+        return True
+    near = e.section_text()
+    return all(name_in_article(n, near) for n in rare)
 
 
 def quoted_names_in_article(a: Asked, e: Evidence) -> bool:

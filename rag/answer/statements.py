@@ -87,4 +87,3 @@ def several_for_which_ones(a: Asked, e: Evidence) -> bool:
     them («Наиболее важные из них: control, changelog, copyright и rules.») goes before one about a single thing
     («Пакет ставит себя в каталог /usr/local.»)."""
     return not WHICH_ONES.search(interrogative(a.question)) or bool(ENUMERATION.search(e.text))
-

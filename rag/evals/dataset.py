@@ -13,7 +13,7 @@ FIELDS = {"id": str, "question": str, "answer": str, "keys": list, "sources": li
 # Optional: what the question asks for and how it is worded (the report breaks results down by both), the
 # earlier turns of a follow-up, and the contrast pair a question belongs to.
 TYPES = ("person", "organisation", "place", "date", "number", "list", "definition", "reason", "how", "statement", "yesno", "metadata")
-STYLES = ("plain", "paraphrase", "colloquial", "typo", "english", "followup", "near_miss", "off_topic")
+STYLES = ("plain", "paraphrase", "colloquial", "typo", "english", "followup", "near_miss", "off_topic", "imperative")
 OPTIONAL = {"type": str, "style": str, "history": list, "pair": str}
 SHOWN_PROBLEMS = 10
 # Every quote and dash a Russian text may use becomes one ASCII form, so «ЦА – 2040» matches "ца - 2040".

@@ -116,6 +116,15 @@ def lemma(word: str) -> str:
         return _parse(word).normal_form.replace("ё", "е")
 
 
+@lru_cache(maxsize=WORD_CACHE)
+def reading(word: str, *grammemes: str) -> tuple[object, str] | None:
+    """The likeliest reading of a lowercase word that has all these grammemes, as (tag, lemma), or None: «угрозы»
+    is likeliest a genitive singular, but reading("угрозы", "NOUN", "accs") finds its accusative plural."""
+    with _lock:
+        found = next((p for p in _morph.parse(word) if all(g in p.tag for g in grammemes)), None)
+    return (found.tag, found.normal_form.replace("ё", "е")) if found else None
+
+
 def forms(word: str) -> list[str]:
     """Every form of the likeliest reading of a word: forms("счёт") holds "счёту" and "счетов"."""
     with _lock:

@@ -15,7 +15,7 @@ from rag.encode.embedder import Embedder
 from rag.index import analysis
 from rag.index.interface import Store
 from rag.ingest.chunking import Chunk
-from rag.retrieve import lexicon
+from rag.retrieve import imperative, lexicon
 from rag.retrieve.spelling import Speller
 from rag.retrieve.trust import untrusted
 from rag.retrieve.units import Units
@@ -136,8 +136,9 @@ class Retriever:
         return sum(self._weight(weights, t) for t in question_terms & present) / sum(self._weight(weights, t) for t in question_terms)
 
     def normalise(self, question: str) -> str:
-        """The question as searched: colloquial words in the articles' words, then typos corrected."""
-        return self.speller.correct(lexicon.expand(question, self.index.words))
+        """The question as searched: colloquial words in the articles' words, typos corrected, and a request
+        («Назовите…», «Расскажите, почему…») put as the question it is."""
+        return imperative.as_question(self.speller.correct(lexicon.expand(question, self.index.words)))
 
     def coverage(self, question: str) -> float:
         """Share of the question's words (idf-weighted) that occur anywhere in the articles."""

@@ -239,6 +239,7 @@ def test_names_are_the_questions_capitalised_names_not_its_capitalised_common_wo
     from rag.answer.names import question_names
     assert question_names("Где выступал Президент Петров в Женеве?") == ("петров", "женеве")
     assert question_names("Что решил Совет ОДКБ?") == ()  # a common noun; the acronym is acronyms_in_article's
+    assert question_names("Какова длина моста?") == ()  # a question word pymorphy3 does not know as one
 
 
 @pytest.mark.parametrize(("question", "sentence"), [
@@ -298,6 +299,9 @@ PHRASES = [
     ("short_number", "На сколько, по оценке министра, выросло число заводов?", "Открыто 120 заводов, число которых выросло на 15 процентов.",
      "на 15 процентов"),  # by how much: the change, not the count beside it
     ("short_number", "Какую долю населения представляет союз?", "Союз представляет половину населения планеты.", "половину населения"),
+    ("short_measure", "Какой длины должна быть подпись к снимку?", "Ширина ленты вмещает 90 знаков, поэтому ограничьте подпись сорока знаками.",
+     "сорока знаками"),  # the clause naming what is measured, not the first number
+    ("short_measure", "Какова длина моста через залив?", "Мост длиной 12 километров соединил берега залива.", "12 километров"),
     ("short_number", "Какой процент голосов набрал Петров?", "Петров набрал 52 процента голосов, а 300 человек не пришли.", "52 процента"),
     ("short_number", "Какой процент программ собирается без правок?", "Без правок собирается почти 90% программ.", "почти 90%"),
     ("short_number", "Сколько голосов получил Петров?", "Петров получил две трети голосов.", "две трети голосов"),  # a share in words

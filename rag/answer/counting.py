@@ -1,12 +1,13 @@
 """Rules for «Сколько…?» and «Какой длины…?» questions: the evidence must have a number, a share or a numeral word
 that counts what is asked («Сколько символов…?» is not answered by «в строке 12»), a size must come with its unit,
-and «число X» must count X."""
+and «число X» must count X; a size is answered by its number and unit."""
 from __future__ import annotations
 
 import re
 
 from rag.answer import numerals
 from rag.answer.asked import Asked
+from rag.answer.phrase import number
 from rag.index import analysis
 from rag.retrieve.retriever import Evidence
 
@@ -67,3 +68,18 @@ def measured_noun_in_sentence(a: Asked, e: Evidence) -> bool:
         return True
     lemmas = {analysis.lemma(w) for w in analysis.words(e.text)}
     return all(analysis.lemma(n.lower()) in lemmas for n in nouns)
+
+
+def short_measure(a: Asked, e: Evidence) -> str:
+    """«Какой длины должно быть описание?» is answered «шестьюдесятью символами» from «Экран вмещает 80 столбцов,
+    поэтому ограничьте описание шестьюдесятью символами»: the number with its unit in the clause that names what is
+    measured (the first clause's number when none does)."""
+    if "measure_for_what_size" not in a.leads:
+        return ""
+    asked_terms = {analysis.term(w) for w in analysis.words(a.question) if w not in analysis.STOPWORDS
+                   and analysis.lemma(w) not in MEASURE_WORDS and not re.fullmatch(numerals.MEASURE, w)}
+    found = [(bool(asked_terms & set(analysis.terms(clause))), n) for clause in CLAUSE.split(e.text) if (n := number(None, clause))]
+    return next((n for named, n in found if named), found[0][1] if found else "")
+
+
+CLAUSE = re.compile(r"[,;:]|\s[-–—]\s")

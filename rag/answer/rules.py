@@ -19,7 +19,7 @@ from typing import Literal
 
 from rag.answer import numerals
 from rag.answer.asked import CYRILLIC, WHO_IS, Asked, asked, interrogative  # noqa: F401 (asked: callers take it from the rules)
-from rag.answer.counting import NUMBER, measure_for_what_size, measured_noun_in_sentence, number_for_how_many
+from rag.answer.counting import NUMBER, measure_for_what_size, measured_noun_in_sentence, number_for_how_many, short_measure
 from rag.answer.identifiers import short_identifier, technical_names_in_article, technical_names_near_answer
 from rag.answer.names import (
     ORG_NAME,
@@ -308,6 +308,7 @@ RULES: dict[str, Rule] = {
         Rule("said_after_announcement", said_after_announcement, "widen"),
         Rule("short_date", short_date, "phrase"),
         Rule("short_number", short_number, "phrase"),
+        Rule("short_measure", short_measure, "phrase"),
         Rule("short_ordinal", short_ordinal, "phrase"),
         Rule("short_person", short_person, "phrase"),
         Rule("short_description", short_description, "phrase"),

@@ -12,7 +12,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_RUSSIAN
 
 # Bump when terms() changes: BM25 terms are worked out again (no re-embedding).
-VERSION = "pymorphy3+snowball-1"
+VERSION = "pymorphy3+snowball-2"
 
 
 def config() -> dict:
@@ -37,7 +37,7 @@ SURNAME = re.compile(r"^(\w{2,}(?:ов|ев|ин|ын))(?:а|у|ым|ом|ой|�
 # Question words carry no topic: a question should not need them in the articles.
 QUESTION_WORDS = frozenset(
     "сколько скока скольких кто кого кому кем что чо чего чем чему где когда куда откуда почему зачем "
-    "какой какая какое какие каком какого какую каких каким какими как ли это этот эта эти "
+    "какой какая какое какие каком какого какую каких каким какими каков какова каково каковы как ли это этот эта эти "
     "который которая которое которые котором которого которой которых называется зовут".split()
 )
 STOPWORDS = frozenset(STOPWORDS_RUSSIAN) | frozenset(STOPWORDS_EN) | QUESTION_WORDS

@@ -12,3 +12,9 @@ def test_ordinals_in_digits_words_and_english_have_one_value():
     assert numerals.ordinals("6-я встреча") == numerals.ordinals("шестой встречи") == numerals.ordinals("the sixth meeting") == {6}
     assert numerals.ordinals("15-го числа") == {15}
     assert numerals.ordinals("в 2025 году пять стран") == set()
+
+
+def test_a_set_phrase_with_an_ordinal_word_counts_nothing():
+    assert numerals.ordinals("Какой сорт нужно посадить в первую очередь?") == set()  # "above all"
+    assert numerals.ordinals("На первый взгляд, вторая теплица пустует.") == {2}  # the phrase goes, the rest counts
+    assert numerals.ordinals("В первую смену работали двое.") == {1}  # «в первую» outside the phrase is a first

@@ -22,8 +22,14 @@ WHEN = (rf"{DAY_MONTH}|\b{MONTHS} \d{{4}}|\b\d{{4}} (год|г\.)|\b(вчера|
 
 
 @cache
-def table() -> dict[str, dict[str, int]]:
+def table() -> dict[str, dict]:
     return tomllib.loads(NUMERALS_FILE.read_text(encoding="utf-8"))
+
+
+@cache
+def idioms() -> re.Pattern:
+    """The set phrases whose ordinal word counts nothing (rag/data/numerals.toml): «в первую очередь»."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in table()["idioms"]["phrases"]) + r")\b", re.I)
 
 
 def numbers(text: str) -> list[str]:
@@ -33,7 +39,9 @@ def numbers(text: str) -> list[str]:
 
 def ordinals(text: str) -> set[int]:
     """Ordinal values in digits or words: ordinals("6-я встреча") == ordinals("шестой встречи") == ordinals("sixth") == {6}.
-    A word counts when pymorphy3 reads it as an ordinal adjective (Anum), not «второе» as in «во-вторых»."""
+    A word counts when pymorphy3 reads it as an ordinal adjective (Anum), not «второе» as in «во-вторых», nor «первую» in
+    «в первую очередь» (a set phrase: ordinals("Что нужно в первую очередь?") == set())."""
+    text = idioms().sub(" ", text)  # «в первую очередь» counts nothing
     found = {int(m.group(1)) for m in DIGIT_ORDINAL.finditer(text)}
     russian, english = table()["ordinal"], table()["english_ordinal"]
     for w in analysis.words(text):

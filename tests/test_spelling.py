@@ -31,3 +31,11 @@ def test_correction_is_the_same_whatever_the_hash_seed():
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
         outputs.add(subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True).stdout)
     assert len(outputs) == 1, outputs
+
+
+def test_a_word_no_article_uses_is_corrected_to_the_only_dictionary_word_one_edit_away():
+    speller = Speller({"форум": 4})
+    assert speller.correct_word("фистиваль") == "фестиваль"
+    assert speller.correct_word("превительство") == "правительство"
+    assert speller.correct_word("зделал") == "зделал"  # «делал», «сделал», «заделал»…: no one word to choose
+    assert speller.correct_word("Бербок") == "Бербок"  # a name the articles lack stays as asked

@@ -258,6 +258,7 @@ def test_a_name_matches_its_adjective_its_other_name_and_its_transliteration(que
     ("Скажите, когда пройдет встреча?", {"time_for_when"}),  # nothing asks before «когда»: it is the question
     ("Кто выступил, когда открылся форум?", {"person_for_who"}),
     ("Когда пройдет саммит, на котором выступит Петров?", {"time_for_when"}),
+    ("Какая структура отвечает за заповедники?", {"name_for_which_organisation"}),  # «структура» is an organisation
 ])
 def test_the_answer_type_is_read_from_the_main_clause(question, kinds):
     assert asked(question, 1.0, SETTINGS).kinds == kinds

@@ -15,7 +15,7 @@ ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
 # Organisations in Russian news are named in quotes or by an acronym: «Контртеррористический комитет», ОДКБ.
 WHICH_ORGANISATION = re.compile(
     r"\b(как(ой|ая|ое|ую|ие|их|ом|ого|ому)|which|what)\s+(\w+\s+)?"
-    r"(организаци|компани|парти[юия]|агентств|ведомств|издани|фонд[аеу]?\b|банк[аеу]?\b|organi[sz]ation|company|agency)",
+    r"(организаци|структур|компани|парти[юия]|агентств|ведомств|издани|фонд[аеу]?\b|банк[аеу]?\b|organi[sz]ation|company|agency)",
     re.I,
 )
 # «Кто является председателем комитета?», «Кто занимал пост генсека?»: the copula is no verb of the question's own,

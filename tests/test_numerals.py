@@ -18,3 +18,10 @@ def test_a_set_phrase_with_an_ordinal_word_counts_nothing():
     assert numerals.ordinals("Какой сорт нужно посадить в первую очередь?") == set()  # "above all"
     assert numerals.ordinals("На первый взгляд, вторая теплица пустует.") == {2}  # the phrase goes, the rest counts
     assert numerals.ordinals("В первую смену работали двое.") == {1}  # «в первую» outside the phrase is a first
+
+
+def test_naskolko_with_a_verb_of_change_asks_by_how_much_and_a_noun_after_a_preposition_is_not_counted():
+    assert numerals.HOW_MANY.search("Насколько выросли за год цены на хлеб?")
+    assert not numerals.HOW_MANY.search("Насколько важна для города новая набережная?")  # how important, no number
+    assert numerals.counted_noun("Насколько выросли за год цены на хлеб?") is None  # «за год» is when, not what
+    assert numerals.counted_noun("Сколько мостов построили за год?") == "мост"

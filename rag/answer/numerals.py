@@ -56,7 +56,11 @@ def ordinals(text: str) -> set[int]:
 # «Какой длины…?», «Каков размер…?»: a size, answered by a number and its unit.
 MEASURE = r"(?:длин|ширин|высот|глубин|размер|величин|объ[её]м|вес|продолжительност)\w*"
 SHARE = re.compile(r"\b(?:как(?:ую|ая|ой|ого)\s+дол[юяи]|what\s+(?:share|proportion|percentage|fraction))\b", re.I)
-HOW_MANY = re.compile(rf"\b(скольк(?:о|их|им|ими)|скока|как(?:ую|ая|ой|ого) процент\w*|how many|how much)\b|{SHARE.pattern}", re.I)
+# «Насколько выросло…?» is written as one word as often as «На сколько…?»; only a verb of change makes it a number
+# («Насколько важна встреча?» asks how important).
+CHANGED = r"(?=(?:\s+[^\W\d_]+){0,3}?\s+(?:вырос|возрос|увелич|уменьш|сократ|сниз|упал|упа|повыс|пониз|подорож|подешев|прибав))"
+HOW_MANY = re.compile(rf"\b(скольк(?:о|их|им|ими)|скока|как(?:ую|ая|ой|ого) процент\w*|how many|how much)\b|\bнасколько{CHANGED}|"
+                      rf"{SHARE.pattern}", re.I)
 # A share in words counts the noun after it as a numeral does: «половину населения», «две трети голосов».
 FRACTION_WORDS = frozenset({"половина", "треть", "четверть"})
 NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти крупнейших стран»
@@ -65,15 +69,18 @@ NUMERAL_REACH = 3  # words between a numeral and the noun it counts: «пяти 
 def counted_noun(question: str) -> str | None:
     """The first noun within three words after «сколько», as a lemma: counted_noun("Сколько стран вошло?") == "страна",
     counted_noun("Какую долю населения…?") == "население"; a «Какой процент…?» counts процент; a noun past a comma
-    is none (counted_noun("На сколько, по оценке Петрова, выросло число?") is None)."""
+    is none (counted_noun("На сколько, по оценке Петрова, выросло число?") is None), and so is a noun after a
+    preposition (counted_noun("Насколько выросли за год цены?") is None)."""
     m = HOW_MANY.search(question)
     if not m:
         return None
     if "процент" in m.group(0).lower():  # «Какой процент голосов…?» is answered in percent: «52 процента»
         return "процент"
     # «На сколько, по оценке Петрова, выросло…»: a noun past a comma is not what is counted
-    for word in analysis.words(question[m.end() :].split(",")[0])[:NUMERAL_REACH]:
-        if "NOUN" in analysis.tag(word):
+    # «Насколько выросло за год…»: a noun after a preposition is a circumstance, not what is counted
+    words = analysis.words(question[m.end() :].split(",")[0])[:NUMERAL_REACH]
+    for before, word in zip([""] + words, words):
+        if "NOUN" in analysis.tag(word) and not (before and "PREP" in analysis.tag(before)):
             return analysis.lemma(word)
     return None
 

@@ -245,7 +245,7 @@ def short_date(a: Asked, e: Evidence) -> str:
 
 
 # «На сколько выросло…?» asks by how much: the change «на 30 процентов», not the count «183 конфликта» beside it.
-BY_HOW_MUCH = re.compile(r"\bна\s+сколько\b(?!\s+(?:лет|год|дней|месяц|недел|час|минут))", re.I)
+BY_HOW_MUCH = re.compile(r"\bна\s*сколько\b(?!\s+(?:лет|год|дней|месяц|недел|час|минут))", re.I)
 CHANGE = re.compile(r"(?:\b(?:почти|около|примерно|более чем|менее чем|свыше)\s+)?\bна\s+\d+(?:[.,]\d+)?\s*(?:%|[^\W\d_]+)")
 
 

@@ -78,8 +78,17 @@ def short_measure(a: Asked, e: Evidence) -> str:
         return ""
     asked_terms = {analysis.term(w) for w in analysis.words(a.question) if w not in analysis.STOPWORDS
                    and analysis.lemma(w) not in MEASURE_WORDS and not re.fullmatch(numerals.MEASURE, w)}
-    found = [(bool(asked_terms & set(analysis.terms(clause))), n) for clause in CLAUSE.split(e.text) if (n := number(None, clause))]
+    found = [(bool(asked_terms & set(analysis.terms(clause))), n) for clause in CLAUSE.split(e.text) if (n := size(clause))]
     return next((n for named, n in found if named), found[0][1] if found else "")
 
 
 CLAUSE = re.compile(r"[,;:]|\s[-–—]\s")
+
+
+def size(clause: str) -> str:
+    """The clause's first number with its unit that is no share: size("Имена 80% улиц короче 20 букв") == "20 букв"."""
+    while n := number(None, clause):
+        if not PERCENT.search(n):
+            return n
+        clause = clause[clause.index(n) + len(n) :]
+    return ""

@@ -216,6 +216,8 @@ def test_a_number_is_matched_as_a_whole_token_not_inside_a_year():
     assert not passes("question_numbers_in_article", "Какие 5 стран подписали договор?", "В 2025 году договор подписали страны союза.")
     assert passes("question_numbers_in_article", "Какие 5 стран подписали договор?", "В 2025 году договор подписали 5 стран.")
     assert passes("question_numbers_in_article", "Что принято на 2025-2027 годы?", "Программа на 2025–2027 годы принята.")
+    assert passes("question_numbers_in_article", "Хватит ли 60 знаков на подпись?", "Подпись ограничьте шестьюдесятью знаками.")  # by value
+    assert not passes("question_numbers_in_article", "Хватит ли 70 знаков на подпись?", "Подпись ограничьте шестьюдесятью знаками.")
 
 
 def test_a_dateline_city_in_capitals_is_no_organisation():

@@ -25,3 +25,9 @@ def test_naskolko_with_a_verb_of_change_asks_by_how_much_and_a_noun_after_a_prep
     assert not numerals.HOW_MANY.search("Насколько важна для города новая набережная?")  # how important, no number
     assert numerals.counted_noun("Насколько выросли за год цены на хлеб?") is None  # «за год» is when, not what
     assert numerals.counted_noun("Сколько мостов построили за год?") == "мост"
+
+
+def test_cardinals_in_words_have_their_value():
+    assert numerals.cardinals("Подпись ограничьте шестьюдесятью знаками, заголовок — двадцатью пятью.") == ["60", "25"]
+    assert numerals.cardinals("Пришли три тысячи зрителей и сто двадцать гостей.") == ["3000", "120"]  # «сто», not СТО
+    assert numerals.cardinals("Один из гостей опоздал.") == []  # «один из» counts nothing

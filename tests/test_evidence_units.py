@@ -111,3 +111,10 @@ def test_a_section_number_written_in_a_structured_item_is_a_table_of_contents_en
     assert SECTION_ENTRY.match("4. Обязательные файлы в каталоге debian") and SECTION_ENTRY.match("5.1. Файл README.Debian")
     assert SECTION_ENTRY.match("A.3. Мультиархитектурность")
     assert not SECTION_ENTRY.match("debhelper 9 или новее") and not SENTENCE_END.search("5.1. Файл README.Debian")
+
+
+def test_a_chunk_that_adds_no_sentence_of_its_own_takes_no_place_among_the_top_chunks(seed_rag):
+    """Chunks overlap: an article's title chunk repeats its lead sentence and adds only the title (a heading). It must
+    not take one of the top chunks' places, or the passage that answers is crowded out."""
+    gathered = seed_rag.gather("Кто участвовал во встрече в узком составе на сессии ОДКБ в Душанбе?")
+    assert len({e.hit_rank for e in gathered.evidence if not e.heading}) == seed_rag.settings.evidence_chunks

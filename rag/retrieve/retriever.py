@@ -159,12 +159,14 @@ class Retriever:
             doc = self.index.documents[hit.chunk.source]
             # Orders to a bot and keyword lists are never evidence; a chunk of nothing else takes no place
             # among the top chunks (a planted article must not push the real one out).
-            units = [u for u in self.units.of(hit.chunk, hit.chunk_id) if not untrusted(doc.text[u.start : u.end])]
-            used += bool(units)
+            # Chunks overlap: one whose sentences are all in an earlier one, or that adds only a heading (never the
+            # answer), takes no place either, so the title's chunk and the lead's do not crowd the next passage out.
+            units = [u for u in self.units.of(hit.chunk, hit.chunk_id) if not untrusted(doc.text[u.start : u.end])
+                     and (hit.chunk.source, u.start, u.end) not in seen]
+            used += any(not u.heading for u in units)
             for start, end, heading, rows in ((u.start, u.end, u.heading, u.rows) for u in units):
-                if (hit.chunk.source, start, end) not in seen:
-                    seen.add((hit.chunk.source, start, end))
-                    items.append((rank, hit, start, end, heading, doc.text[start:end], rows))
+                seen.add((hit.chunk.source, start, end))
+                items.append((rank, hit, start, end, heading, doc.text[start:end], rows))
         if not items:
             return []
         # Sentence vectors were made at build time from each chunk's encoder pass (late chunking), so a

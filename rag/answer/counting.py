@@ -76,8 +76,8 @@ def short_measure(a: Asked, e: Evidence) -> str:
     measured (the first clause's number when none does)."""
     if "measure_for_what_size" not in a.leads:
         return ""
-    asked_terms = {analysis.term(w) for w in analysis.words(a.question) if w not in analysis.STOPWORDS
-                   and analysis.lemma(w) not in MEASURE_WORDS and not re.fullmatch(numerals.MEASURE, w)}
+    asked_terms = {analysis.term(w) for w in analysis.words(a.question)
+                   if w not in analysis.STOPWORDS and not re.fullmatch(numerals.MEASURE, w)}  # «длины» names no thing
     found = [(bool(asked_terms & set(analysis.terms(clause))), n) for clause in CLAUSE.split(e.text) if (n := size(clause))]
     return next((n for named, n in found if named), found[0][1] if found else "")
 

@@ -58,7 +58,7 @@ MEASURE = r"(?:длин|ширин|высот|глубин|размер|вели
 SHARE = re.compile(r"\b(?:как(?:ую|ая|ой|ого)\s+дол[юяи]|what\s+(?:share|proportion|percentage|fraction))\b", re.I)
 # «Насколько выросло…?» is written as one word as often as «На сколько…?»; only a verb of change makes it a number
 # («Насколько важна встреча?» asks how important).
-CHANGED = r"(?=(?:\s+[^\W\d_]+){0,3}?\s+(?:вырос|возрос|увелич|уменьш|сократ|сниз|упал|упа|повыс|пониз|подорож|подешев|прибав))"
+CHANGED = r"(?=(?:\s+[^\W\d_]+){0,3}?\s+(?:вырос|возрос|увелич|уменьш|сократ|сниз|упа|повыс|пониз|подорож|подешев|прибав))"
 HOW_MANY = re.compile(rf"\b(скольк(?:о|их|им|ими)|скока|как(?:ую|ая|ой|ого) процент\w*|how many|how much)\b|\bнасколько{CHANGED}|"
                       rf"{SHARE.pattern}", re.I)
 # A share in words counts the noun after it as a numeral does: «половину населения», «две трети голосов».

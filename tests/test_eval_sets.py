@@ -12,9 +12,9 @@ from rag.evals.sets import EvalSet, pick, read_sets
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_sets_file_lists_the_eight_sets_with_the_second_corpus_on_its_own_index():
+def test_the_sets_file_lists_the_ten_sets_with_the_second_corpus_on_its_own_index():
     sets = {s.name: s for s in read_sets()}
-    assert list(sets) == ["dev", "test", "contrast", "maint-guide", "maint-dev", "factoid-dev", "blind-seeds", "blind-guide"]
+    assert list(sets) == ["dev", "test", "contrast", "maint-guide", "maint-dev", "factoid-dev", "blind-seeds", "blind-guide", "blind2-seeds", "blind2-guide"]
     assert all(s.dataset.is_file() for s in sets.values())
     assert sets["dev"].corpus is None and sets["dev"].index is None  # the run's own corpus and index
     assert sets["factoid-dev"].corpus is None
